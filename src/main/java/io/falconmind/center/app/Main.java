@@ -1,0 +1,2 @@
+package io.falconmind.center.app;
+public final class Main { public static void main(String[] a) {} }
