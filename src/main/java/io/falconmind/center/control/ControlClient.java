@@ -94,6 +94,14 @@ public final class ControlClient {
     return query("snapshot", null);
   }
 
+  /**
+   * Counts for metrics: {@code missions} {state: count} over missions in memory, {@code queued},
+   * {@code devices}, {@code devicesOnline}, {@code seq}, {@code index}.
+   */
+  public Future<JsonObject> stats() {
+    return query("stats", null);
+  }
+
   /** Role, term, leader and indexes of this node's Raft member. */
   public Future<NodeStatus> status() {
     return query("status", null);
