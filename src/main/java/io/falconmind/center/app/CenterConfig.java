@@ -50,7 +50,11 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres 
   public record Store(int batchMaxEvents, boolean durable) {
   }
 
-  public record Feed(int bufferEvents) {
+  /**
+   * @param bufferEvents       recent persisted events kept in memory for feed resumption
+   * @param sessionQueueEvents events one feed client may have waiting before it is closed as too slow
+   */
+  public record Feed(int bufferEvents, int sessionQueueEvents) {
   }
 
   private static final int MAX_PORT = 65535;
@@ -108,6 +112,7 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres 
         new Scheduler(s.oneOf("scheduler.strategy", "balanced", "battery", "nearest"),
             s.integer("scheduler.tickMs", 1, 60_000)),
         new Store(s.integer("store.batchMaxEvents", 1, 100_000), s.bool("store.durable")),
-        new Feed(s.integer("feed.bufferEvents", 0, 10_000_000)));
+        new Feed(s.integer("feed.bufferEvents", 0, 10_000_000),
+            s.integer("feed.sessionQueueEvents", 16, 10_000_000)));
   }
 }
