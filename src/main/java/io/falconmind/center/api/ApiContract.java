@@ -27,7 +27,7 @@ public record ApiContract(String yaml, OpenAPIContract contract) {
   /** Reads and parses the bundled document off the event loop. */
   public static Future<ApiContract> load(Vertx vertx) {
     return vertx.executeBlocking(ApiContract::readResource)
-        .compose(text -> OpenAPIContract.from(vertx, toJson(text)).map(c -> new ApiContract(text, c)));
+        .compose(text -> OpenAPIContract.from(vertx, forValidation(toJson(text))).map(c -> new ApiContract(text, c)));
   }
 
   static String readResource() throws IOException {
@@ -40,6 +40,33 @@ public record ApiContract(String yaml, OpenAPIContract contract) {
   static JsonObject toJson(String yaml) {
     Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(yaml);
     return new JsonObject(stringKeys((Map<?, ?>) doc));
+  }
+
+  /**
+   * The copy of the document requests are validated against. Responses are not validated, and the
+   * validator refuses media types it cannot parse (problem+json, YAML, event streams) even in
+   * responses, so their bodies are dropped from this copy; the served document keeps them.
+   */
+  static JsonObject forValidation(JsonObject doc) {
+    JsonObject copy = doc.copy();
+    JsonObject paths = copy.getJsonObject("paths", new JsonObject());
+    for (String path : paths.fieldNames()) {
+      JsonObject item = paths.getJsonObject(path);
+      for (String method : item.fieldNames()) {
+        Object op = item.getValue(method);
+        if (op instanceof JsonObject o && o.containsKey("responses")) stripBodies(o.getJsonObject("responses"));
+      }
+    }
+    JsonObject components = copy.getJsonObject("components", new JsonObject());
+    if (components.containsKey("responses")) stripBodies(components.getJsonObject("responses"));
+    return copy;
+  }
+
+  private static void stripBodies(JsonObject responses) {
+    for (String status : responses.fieldNames()) {
+      Object r = responses.getValue(status);
+      if (r instanceof JsonObject o) o.remove("content");
+    }
   }
 
   private static Map<String, Object> stringKeys(Map<?, ?> map) {

@@ -1,7 +1,7 @@
 package io.falconmind.center.api;
 
-import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.SecurityPolicyHandler;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -11,9 +11,10 @@ import java.security.MessageDigest;
  * {@code Authorization: Bearer <token>} (or, on the feed endpoints only, as {@code ?token=}, since
  * browsers cannot set headers on a WebSocket). Everything else under {@code /api/v1/} fails with 401
  * before its body is read. Other paths (health, metrics, the OpenAPI document) pass. The comparison
- * takes the same time wherever the tokens differ. Thread-safe.
+ * takes the same time wherever the tokens differ. A security-policy handler, so Vert.x Web runs it
+ * before the body handler. Thread-safe.
  */
-public final class BearerAuth implements Handler<RoutingContext> {
+public final class BearerAuth implements SecurityPolicyHandler {
 
   static final String API_PREFIX = "/api/v1/";
   static final String FEED_PREFIX = "/api/v1/feed";

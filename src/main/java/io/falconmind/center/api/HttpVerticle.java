@@ -15,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.openapi.router.OpenAPIRoute;
+import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
@@ -112,7 +113,7 @@ public final class HttpVerticle extends VerticleBase {
     HealthResource health = new HealthResource(control, store);
     FeedResource feed = new FeedResource(hub, storeHistory(store), config.feed().sessionQueueEvents());
 
-    RouterBuilder builder = RouterBuilder.create(vertx, contract.contract());
+    RouterBuilder builder = RouterBuilder.create(vertx, contract.contract(), RequestExtractor.withBodyHandler());
     builder.rootHandler(new BearerAuth(adminToken));
     builder.rootHandler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
     builder.rootHandler(new JsonBodyGuard());

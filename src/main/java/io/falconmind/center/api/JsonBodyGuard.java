@@ -1,8 +1,8 @@
 package io.falconmind.center.api;
 
-import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.InputTrustHandler;
 
 import java.util.Locale;
 
@@ -10,7 +10,7 @@ import java.util.Locale;
  * Refuses a request body that is not JSON with 415 before validation. Runs after the body handler;
  * requests without a body pass (the contract decides whether one is required). Thread-safe.
  */
-public final class JsonBodyGuard implements Handler<RoutingContext> {
+public final class JsonBodyGuard implements InputTrustHandler {
 
   @Override
   public void handle(RoutingContext ctx) {
