@@ -16,7 +16,9 @@ import io.vertx.openapi.validation.ValidatorException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -137,18 +139,12 @@ public final class ProblemMapper {
     String in = m.find() ? m.group(1) : "body";
     String name = "body".equals(in) ? null : m.group(2);
     JsonArray errors = new JsonArray();
-    Set<String> seen = new LinkedHashSet<>();
-    OutputUnit unit = e.getOutputUnit();
-    if (unit != null && unit.getErrors() != null) {
-      for (OutputUnit u : unit.getErrors()) {
-        String pointer = pointer(u.getInstanceLocation());
-        String detail = u.getError();
-        if (detail == null || !seen.add(pointer + "\u0000" + detail)) continue;
-        JsonObject entry = new JsonObject().put("in", in);
-        if (name != null) entry.put("name", name);
-        if (name == null || !pointer.isEmpty()) entry.put("pointer", pointer);
-        errors.add(entry.put("detail", detail));
-      }
+    List<String[]> found = leafErrors(e.getOutputUnit());
+    for (String[] f : found) {
+      JsonObject entry = new JsonObject().put("in", in);
+      if (name != null) entry.put("name", name);
+      if (name == null || !f[0].isEmpty()) entry.put("pointer", f[0]);
+      errors.add(entry.put("detail", f[1]));
     }
     if (errors.isEmpty()) {
       JsonObject entry = new JsonObject().put("in", in).put("detail", message);
@@ -158,6 +154,48 @@ public final class ProblemMapper {
     String detail = "body".equals(in) ? "the request body is invalid: " + summary(errors)
         : "the " + in + " parameter '" + name + "' is invalid: " + summary(errors);
     return new Problem(400, "validation-failed", detail, errors, 0);
+  }
+
+  private static final Pattern WRAPPER =
+      Pattern.compile("^(Property \".*\" does not match (additional properties )?schema|A subschema had errors.*)$");
+  private static final Pattern ADDITIONAL = Pattern.compile("^Property \".*\" does not match additional properties schema$");
+
+  /**
+   * The validator reports every failing schema on the way down ("Property x does not match
+   * schema") besides the one that says why; keep the reasons, and a wrapper only where nothing more
+   * specific was said at or below its location (an unknown member under additionalProperties:false).
+   */
+  static List<String[]> leafErrors(OutputUnit unit) {
+    List<String[]> all = new ArrayList<>();
+    if (unit == null || unit.getErrors() == null) return all;
+    Set<String> seen = new LinkedHashSet<>();
+    for (OutputUnit u : unit.getErrors()) {
+      String pointer = pointer(u.getInstanceLocation());
+      String detail = u.getError();
+      if (detail != null && seen.add(pointer + "\u0000" + detail)) all.add(new String[] {pointer, detail});
+    }
+    List<String[]> kept = new ArrayList<>();
+    Set<String> keptKeys = new LinkedHashSet<>();
+    for (String[] error : all) {
+      if (WRAPPER.matcher(error[1]).matches()) {
+        boolean explained = false;
+        for (String[] other : all) {
+          if (!WRAPPER.matcher(other[1]).matches()
+              && (other[0].equals(error[0]) || other[0].startsWith(error[0] + "/"))) {
+            explained = true;
+            break;
+          }
+        }
+        if (explained) continue;
+        if (ADDITIONAL.matcher(error[1]).matches()) {
+          error = new String[] {error[0], "is not a known member (additional members are not allowed)"};
+        } else if (error[1].startsWith("A subschema")) {
+          continue;
+        }
+      }
+      if (keptKeys.add(error[0] + "\u0000" + error[1])) kept.add(error);
+    }
+    return kept;
   }
 
   private static String summary(JsonArray errors) {

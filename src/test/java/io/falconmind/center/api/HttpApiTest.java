@@ -111,7 +111,8 @@ class HttpApiTest {
         "{\"type\":\"\",\"priority\":101,\"colour\":\"red\",\"requirements\":{\"near\":{\"lat\":91,\"lon\":0,\"radiusKm\":0}}}"),
         400, "validation-failed");
     JsonArray errors = p.getJsonArray("errors");
-    assertThat(errors.encode()).contains("/priority").contains("/type").contains("/requirements/near/lat");
+    assertThat(errors.encode()).contains("/priority").contains("/type").contains("/requirements/near/lat")
+        .contains("/requirements/near/radiusKm").contains("/colour").doesNotContain("does not match schema");
   }
 
   @Test
