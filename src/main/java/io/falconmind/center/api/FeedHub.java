@@ -6,7 +6,6 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -41,12 +40,14 @@ public final class FeedHub {
   }
 
   public void onPersisted(PersistedEvents persisted) {
-    List<FeedSession> targets = sessions.isEmpty() ? List.of() : new ArrayList<>(sessions);
-    for (Event event : persisted.events()) {
-      FeedEntry entry = FeedEntry.of(event);
-      ring.append(entry);
-      for (FeedSession s : targets) s.offer(entry);
-    }
+    for (Event event : persisted.events()) publish(FeedEntry.of(event));
+  }
+
+  /** One persisted event, in seq order. */
+  void publish(FeedEntry entry) {
+    ring.append(entry);
+    if (sessions.isEmpty()) return;
+    for (FeedSession s : new ArrayList<>(sessions)) s.offer(entry);
   }
 
   /** A soft signal ({@code device.telemetry}, {@code device.progress}); sent only to sessions asking for it. */

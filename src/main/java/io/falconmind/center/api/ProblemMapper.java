@@ -32,7 +32,7 @@ public final class ProblemMapper {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProblemMapper.class);
   private static final Pattern PARAMETER =
-      Pattern.compile("(query|path|header|cookie) parameter (\\S+?)[ .]");
+      Pattern.compile("(query|path|header|cookie) parameter ([^\\s.]+)");
   /** Seconds a client waits before retrying after a 503. */
   static final int RETRY_AFTER_SEC = 2;
 
