@@ -114,6 +114,7 @@ public final class HttpVerticle extends VerticleBase {
     FeedResource feed = new FeedResource(hub, storeHistory(store), config.feed().sessionQueueEvents());
 
     RouterBuilder builder = RouterBuilder.create(vertx, contract.contract(), RequestExtractor.withBodyHandler());
+    builder.rootHandler(new UpgradeHold());
     builder.rootHandler(new BearerAuth(adminToken));
     builder.rootHandler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
     builder.rootHandler(new JsonBodyGuard());
