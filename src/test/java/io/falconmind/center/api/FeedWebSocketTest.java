@@ -6,7 +6,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
@@ -62,10 +61,13 @@ class FeedWebSocketTest {
 
   static List<JsonObject> open(String query, List<Integer> closeCode) throws Exception {
     List<JsonObject> frames = new CopyOnWriteArrayList<>();
-    WebSocket ws = wsClient.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
-        .setURI("/api/v1/feed" + query)).await(10, TimeUnit.SECONDS);
-    ws.textMessageHandler(t -> frames.add(new JsonObject(t)));
-    ws.closeHandler(v -> closeCode.add((int) ws.closeStatusCode()));
+    // Handlers are set on the connection's context as it completes, before any frame is read.
+    wsClient.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+        .setURI("/api/v1/feed" + query)).map(ws -> {
+          ws.textMessageHandler(t -> frames.add(new JsonObject(t)));
+          ws.closeHandler(v -> closeCode.add((int) ws.closeStatusCode()));
+          return ws;
+        }).await(10, TimeUnit.SECONDS);
     return frames;
   }
 
