@@ -27,8 +27,10 @@ final class MqttMetrics {
     Count shared = (Count) vertx.sharedData().<String, Count>getLocalMap("center.mqtt.metrics")
         .putIfAbsent("connections", fresh);
     this.connections = shared == null ? fresh : shared;
-    Gauge.builder("center.mqtt.connections", connections, AtomicInteger::get)
-        .description("Open MQTT connections of this node").register(registry);
+    if (registry.find("center.mqtt.connections").gauge() == null) {
+      Gauge.builder("center.mqtt.connections", connections, AtomicInteger::get)
+          .description("Open MQTT connections of this node").register(registry);
+    }
   }
 
   void connected() {
