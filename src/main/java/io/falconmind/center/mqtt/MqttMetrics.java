@@ -27,7 +27,7 @@ final class MqttMetrics {
     Count shared = (Count) vertx.sharedData().<String, Count>getLocalMap("center.mqtt.metrics")
         .putIfAbsent("connections", fresh);
     this.connections = shared == null ? fresh : shared;
-    if (registry.find("center.mqtt.connections").gauge() == null) {
+    if (shared == null) { // the first instance of the node registers the gauge for all
       Gauge.builder("center.mqtt.connections", connections, AtomicInteger::get)
           .description("Open MQTT connections of this node").register(registry);
     }

@@ -83,6 +83,7 @@ class DeviceProtocolTest {
   private static final ConcurrentLinkedQueue<JsonObject> telemetry = new ConcurrentLinkedQueue<>();
   private static final ConcurrentLinkedQueue<JsonObject> progress = new ConcurrentLinkedQueue<>();
   private final List<Mqtt5BlockingClient> clients = new ArrayList<>();
+  private final Map<Mqtt5BlockingClient, Mqtt5BlockingClient.Mqtt5Publishes> inboxes = new java.util.HashMap<>();
 
   /** Stands in for the store: reports every applied command as persisted at once, in order. */
   static final class PersistAtOnce extends VerticleBase {
@@ -124,6 +125,7 @@ class DeviceProtocolTest {
   void disconnectClients() {
     for (Mqtt5BlockingClient c : clients) {
       if (c.getState().isConnected()) c.disconnect();
+      inboxes.get(c).close();
     }
   }
 
@@ -184,7 +186,7 @@ class DeviceProtocolTest {
   void badInputIsRefusedOnTheErrorsTopicAndChangesNothing() {
     String id = newDevice();
     Mqtt5BlockingClient c = connect(id, register(id));
-    var inbox = c.publishes(MqttGlobalPublishFilter.ALL);
+    var inbox = inboxes.get(c);
     publish(c, "devices/" + id + "/profile", "{\"kind\":\"rover\"}", MqttQos.AT_LEAST_ONCE);
     String p = "devices/" + id + "/";
     record Case(String topic, String payload, MqttQos qos, Mqtt5PubAckReasonCode puback, String code) {
@@ -244,7 +246,7 @@ class DeviceProtocolTest {
   void missionStatusFlowWithProgressAsSoftState() {
     String id = newDevice();
     Mqtt5BlockingClient c = connect(id, register(id));
-    var inbox = c.publishes(MqttGlobalPublishFilter.ALL);
+    var inbox = inboxes.get(c);
     String missionId = assign(id);
     JsonObject a = next(inbox, "devices/" + id + "/missions/assign");
     assertThat(a.getString("missionId")).isEqualTo(missionId);
@@ -282,7 +284,7 @@ class DeviceProtocolTest {
   void cancelIsSentForARevokedAttempt() {
     String id = newDevice();
     Mqtt5BlockingClient c = connect(id, register(id));
-    var inbox = c.publishes(MqttGlobalPublishFilter.ALL);
+    var inbox = inboxes.get(c);
     String missionId = assign(id);
     next(inbox, "devices/" + id + "/missions/assign");
     Applied canceled = propose(new Command.CancelMission(missionId, "operator", System.currentTimeMillis()));
@@ -297,14 +299,13 @@ class DeviceProtocolTest {
     String id = newDevice();
     String token = register(id);
     Mqtt5BlockingClient first = connect(id, token);
-    var inbox1 = first.publishes(MqttGlobalPublishFilter.ALL);
+    var inbox1 = inboxes.get(first);
     String missionId = assign(id);
     next(inbox1, "devices/" + id + "/missions/assign");
     first.disconnect();
 
     Mqtt5BlockingClient second = connect(id, token);
-    var inbox2 = second.publishes(MqttGlobalPublishFilter.ALL);
-    second.subscribeWith().topicFilter("devices/" + id + "/missions/assign").qos(MqttQos.AT_LEAST_ONCE).send();
+    var inbox2 = inboxes.get(second);
     JsonObject again = next(inbox2, "devices/" + id + "/missions/assign");
     assertThat(again.getString("missionId")).isEqualTo(missionId);
     assertThat(again.getInteger("attempt")).isEqualTo(1);
@@ -338,16 +339,70 @@ class DeviceProtocolTest {
     String id = newDevice();
     Mqtt5BlockingClient bystander = connect(id, register(id));
     String big = newDevice();
-    MqttClient v3 = paho(big, big, register(big));
-    try {
-      v3.publish("devices/" + big + "/telemetry", ("{\"x\":\"" + "y".repeat(8000) + "\"}").getBytes(StandardCharsets.UTF_8), 0, false);
-    } catch (MqttException closedWhileSending) {
-      // the server may close before the client finishes
+    String token = register(big);
+    try (RawMqtt raw = RawMqtt.open(port)) {
+      raw.connect(big, big, token, 30, true);
+      raw.publish("devices/" + big + "/telemetry", "{\"x\":\"" + "y".repeat(8000) + "\"}");
+      assertThat(raw.closedByServer()).isTrue();
     }
-    eventually("oversized client disconnected", v3::isConnected, connected -> !connected);
-    v3.close();
     assertThat(bystander.getState().isConnected()).isTrue();
     assertThat(publish(bystander, "devices/" + id + "/profile", "{\"kind\":\"drone\"}", MqttQos.AT_LEAST_ONCE).getError()).isEmpty();
+  }
+
+  // ---- raw protocol -----------------------------------------------------------------------------
+
+  @Test
+  void aSilentClientIsDroppedAfterOneAndAHalfKeepAlivesAndGoesOffline() throws Exception {
+    String id = newDevice();
+    String token = register(id);
+    try (RawMqtt raw = RawMqtt.open(port)) {
+      byte[] connack = raw.connect(id, id, token, 1, true);
+      assertThat(connack[1]).isEqualTo((byte) 0);
+      long start = System.nanoTime();
+      assertThat(raw.closedByServer()).isTrue();
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertThat(ms).isBetween(1000L, 4000L);
+    }
+    eventually("offline", () -> await(control.device(id)).online(), on -> !on);
+  }
+
+  @Test
+  void aWildcardInAPublishTopicClosesTheConnection() throws Exception {
+    String id = newDevice();
+    String token = register(id);
+    try (RawMqtt raw = RawMqtt.open(port)) {
+      raw.connect(id, id, token, 30, true);
+      raw.publish("devices/" + id + "/+", "{}");
+      assertThat(raw.closedByServer()).isTrue();
+    }
+  }
+
+  @Test
+  void aPersistentSessionGetsItsUnacknowledgedMessagesAgainWithDup() throws Exception {
+    String id = newDevice();
+    String token = register(id);
+    String missionId;
+    int packetId;
+    try (RawMqtt raw = RawMqtt.open(port)) {
+      assertThat(raw.connect(id, id, token, 30, false)[1]).isEqualTo((byte) 0);
+      raw.subscribe(1, "devices/" + id + "/missions/assign", 1);
+      raw.await(RawMqtt.SUBACK);
+      missionId = assign(id);
+      RawMqtt.Packet p = raw.await(RawMqtt.PUBLISH);
+      assertThat(p.topic()).isEqualTo("devices/" + id + "/missions/assign");
+      assertThat(p.dup()).isFalse();
+      packetId = p.packetId();
+    }
+    try (RawMqtt raw = RawMqtt.open(port)) {
+      byte[] connack = raw.connect(id, id, token, 30, false);
+      assertThat(connack[0]).as("session present").isEqualTo((byte) 1);
+      RawMqtt.Packet again = raw.await(RawMqtt.PUBLISH);
+      assertThat(again.dup()).isTrue();
+      assertThat(again.packetId()).isEqualTo(packetId);
+      assertThat(new JsonObject(new String(again.body(), 4 + again.topic().length(),
+          again.body().length - 4 - again.topic().length(), StandardCharsets.UTF_8)).getString("missionId")).isEqualTo(missionId);
+      raw.puback(packetId);
+    }
   }
 
   // ---- helpers --------------------------------------------------------------------------------
@@ -390,6 +445,7 @@ class DeviceProtocolTest {
   private Mqtt5BlockingClient connect(String id, String token) {
     Mqtt5BlockingClient c = Mqtt5Client.builder().identifier(id).serverHost("127.0.0.1").serverPort(port).buildBlocking();
     clients.add(c);
+    inboxes.put(c, c.publishes(MqttGlobalPublishFilter.ALL));
     c.connectWith().keepAlive(30).simpleAuth().username(id).password(token.getBytes(StandardCharsets.UTF_8))
         .applySimpleAuth().send();
     c.subscribeWith().topicFilter("devices/" + id + "/#").qos(MqttQos.AT_LEAST_ONCE).send();
