@@ -80,6 +80,7 @@ class DeviceProtocolTest {
   private static Vertx vertx;
   private static ControlClient control;
   private static int port;
+  private static SimpleMeterRegistry registry;
   private static final ConcurrentLinkedQueue<JsonObject> telemetry = new ConcurrentLinkedQueue<>();
   private static final ConcurrentLinkedQueue<JsonObject> progress = new ConcurrentLinkedQueue<>();
   private final List<Mqtt5BlockingClient> clients = new ArrayList<>();
@@ -105,7 +106,7 @@ class DeviceProtocolTest {
     vertx = Vertx.vertx();
     port = freePort();
     CenterConfig.Mqtt mqtt = new CenterConfig.Mqtt("127.0.0.1", port, 2, 1024, 1, 5, 4096);
-    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    registry = new SimpleMeterRegistry();
     await(vertx.deployVerticle(new PersistAtOnce()));
     await(vertx.deployVerticle(new RaftVerticle(NODE, new CenterConfig.Raft(200, 1, 3, 20000, 50000),
         new ControlPolicy(100, 400), ControlSnapshot.EMPTY)));
@@ -347,6 +348,31 @@ class DeviceProtocolTest {
     }
     assertThat(bystander.getState().isConnected()).isTrue();
     assertThat(publish(bystander, "devices/" + id + "/profile", "{\"kind\":\"drone\"}", MqttQos.AT_LEAST_ONCE).getError()).isEmpty();
+  }
+
+  @Test
+  void removingTheDeviceClosesItsSession() {
+    String id = newDevice();
+    Mqtt5BlockingClient c = connect(id, register(id));
+    eventually("online", () -> await(control.device(id)).online(), on -> on);
+    assertThat(propose(new Command.RemoveDevice(id, System.currentTimeMillis())).refused()).isFalse();
+    eventually("session closed", () -> c.getState().isConnected(), connected -> !connected);
+    assertThat(connackCode(id, id, "any")).isEqualTo(Mqtt5ConnAckReasonCode.BAD_USER_NAME_OR_PASSWORD);
+  }
+
+  @Test
+  void metersCountConnectionsMessagesAndRefusals() {
+    String id = newDevice();
+    double before = registry.get("center.mqtt.connections").gauge().value();
+    Mqtt5BlockingClient c = connect(id, register(id));
+    assertThat(registry.get("center.mqtt.connections").gauge().value()).isEqualTo(before + 1);
+    publish(c, "devices/" + id + "/telemetry", "{\"battery\":500}", MqttQos.AT_MOST_ONCE);
+    eventually("refusal counted", () -> registry.find("center.mqtt.refusals").tag("reason", "invalid-field").counter(),
+        counter -> counter != null && counter.count() >= 1);
+    assertThat(registry.get("center.mqtt.messages.in").tag("kind", "telemetry").counter().count()).isPositive();
+    assertThat(registry.get("center.mqtt.messages.out").tag("kind", "errors").counter().count()).isPositive();
+    c.disconnect();
+    eventually("connection gone", () -> registry.get("center.mqtt.connections").gauge().value(), v -> v == before);
   }
 
   // ---- raw protocol -----------------------------------------------------------------------------
