@@ -81,9 +81,7 @@ public final class Migrations {
 
   private Future<Boolean> applyOne(SqlConnection conn, Migration migration) {
     return conn.query("SELECT pg_advisory_xact_lock(" + LOCK_KEY + ")").execute()
-        .compose(v -> conn.query("CREATE TABLE IF NOT EXISTS schema_version ("
-            + "version integer PRIMARY KEY, file text NOT NULL, checksum text NOT NULL, "
-            + "applied_at timestamptz NOT NULL DEFAULT now())").execute())
+        .compose(v -> ensureVersionTable(conn))
         .compose(v -> conn.preparedQuery("SELECT checksum FROM schema_version WHERE version = $1")
             .execute(Tuple.of(migration.version())))
         .compose(rows -> {
@@ -104,6 +102,14 @@ public final class Migrations {
                 return true;
               });
         });
+  }
+
+  /** Checked first rather than CREATE ... IF NOT EXISTS, which makes the server send a notice. */
+  private static Future<Void> ensureVersionTable(SqlConnection conn) {
+    return conn.query("SELECT to_regclass('schema_version') IS NOT NULL").execute().compose(rows ->
+        rows.iterator().next().getBoolean(0) ? Future.succeededFuture()
+            : conn.query("CREATE TABLE schema_version (version integer PRIMARY KEY, file text NOT NULL, "
+                + "checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())").execute().mapEmpty());
   }
 
   private static String read(String resource) {
