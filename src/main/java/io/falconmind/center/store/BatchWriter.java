@@ -6,7 +6,6 @@ import io.falconmind.center.control.Event;
 import io.falconmind.center.control.Mission;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.OffsetDateTime;
@@ -20,9 +19,9 @@ import java.util.Map;
  * of every mission and device they touched, in ONE transaction, with one multi-row statement per
  * table. Idempotent, so a new leader may re-write what an old one already persisted:
  * <ul>
- *   <li>the transaction first locks {@code control_meta} and skips events at or below its
- *       {@code last_seq} (they and their effects are already durable; this also serializes
- *       writers on several nodes);</li>
+ *   <li>the transaction first locks {@code control_meta} (serializing writers on several nodes)
+ *       and skips every row at or below its {@code last_seq}: those events and their effects are
+ *       already durable;</li>
  *   <li>every upsert and delete is further guarded by the row's {@code seq}.</li>
  * </ul>
  * Thread-safe (no state of its own). A failed future means nothing of the batch was written.
@@ -38,6 +37,7 @@ final class BatchWriter {
                   $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::bigint[], $12::text[])
         AS u(id, type, state, priority, device_id, idempotency_key, request_hash,
              created_at, updated_at, finished_at, seq, body)
+      WHERE u.seq > (SELECT last_seq FROM control_meta WHERE id = 1)
       ON CONFLICT (id) DO UPDATE SET
         type = EXCLUDED.type, state = EXCLUDED.state, priority = EXCLUDED.priority,
         device_id = EXCLUDED.device_id, idempotency_key = EXCLUDED.idempotency_key,
@@ -49,18 +49,20 @@ final class BatchWriter {
   private static final String UPSERT_DEVICES = """
       INSERT INTO devices AS d (id, seq, body)
       SELECT u.id, u.seq, u.body::jsonb FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(id, seq, body)
+      WHERE u.seq > (SELECT last_seq FROM control_meta WHERE id = 1)
       ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, body = EXCLUDED.body
       WHERE d.seq < EXCLUDED.seq""";
 
   private static final String DELETE_DEVICES = """
       DELETE FROM devices d USING unnest($1::text[], $2::bigint[]) AS r(id, seq)
-      WHERE d.id = r.id AND d.seq < r.seq""";
+      WHERE d.id = r.id AND d.seq < r.seq AND r.seq > (SELECT last_seq FROM control_meta WHERE id = 1)""";
 
   private static final String INSERT_EVENTS = """
       INSERT INTO events (seq, type, at, mission_id, device_id, body)
       SELECT u.seq, u.type, u.at, u.mission_id, u.device_id, u.body::jsonb
       FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[])
         AS u(seq, type, at, mission_id, device_id, body)
+      WHERE u.seq > (SELECT last_seq FROM control_meta WHERE id = 1)
       ON CONFLICT (seq) DO NOTHING""";
 
   private static final String ADVANCE_META =
@@ -74,30 +76,47 @@ final class BatchWriter {
     this.pool = pool;
   }
 
-  /** Persists the events (ascending seq) and their effects. */
-  Future<Void> write(List<Event> events) {
-    if (events.isEmpty()) return Future.succeededFuture();
-    return pool.withTransaction(conn -> conn
-        .query("SELECT last_seq FROM control_meta WHERE id = 1 FOR UPDATE").execute()
-        .compose(rows -> {
-          if (rows.size() == 0) return Future.failedFuture(new IllegalStateException("control_meta row is missing"));
-          long persisted = rows.iterator().next().getLong(0);
-          List<Event> fresh = new ArrayList<>(events.size());
-          for (Event e : events) if (e.seq() > persisted) fresh.add(e);
-          return fresh.isEmpty() ? Future.succeededFuture() : writeFresh(conn, fresh);
-        }));
+  /** A batch encoded into statement parameters, ready to be written (and re-written on retry). */
+  record Prepared(int events, long firstSeq, long lastSeq, Tuple missions, Tuple devices, Tuple removed,
+                  Tuple eventRows) {
   }
 
-  private Future<Void> writeFresh(SqlConnection conn, List<Event> events) {
+  /**
+   * Encodes events (ascending seq, at least one) and their effects into statement parameters. CPU
+   * only, no I/O: may run on a worker thread (the records are immutable).
+   */
+  static Prepared prepare(List<Event> events) {
     Effects effects = Effects.of(events);
-    List<Future<?>> writes = new ArrayList<>(5);
-    if (!effects.missions.isEmpty()) writes.add(conn.preparedQuery(UPSERT_MISSIONS).execute(missionRows(effects)));
-    if (!effects.devices.isEmpty()) writes.add(conn.preparedQuery(UPSERT_DEVICES).execute(deviceRows(effects)));
-    if (!effects.removed.isEmpty()) writes.add(conn.preparedQuery(DELETE_DEVICES).execute(removedRows(effects)));
-    writes.add(conn.preparedQuery(INSERT_EVENTS).execute(eventRows(effects.events)));
-    writes.add(conn.preparedQuery(ADVANCE_META).execute(Tuple.of(effects.events.get(effects.events.size() - 1).seq())));
-    // one connection runs them in order; issuing them together saves round trips
-    return Future.all(writes).mapEmpty();
+    List<Event> kept = effects.events;
+    return new Prepared(kept.size(), kept.get(0).seq(), kept.get(kept.size() - 1).seq(),
+        effects.missions.isEmpty() ? null : missionRows(effects),
+        effects.devices.isEmpty() ? null : deviceRows(effects),
+        effects.removed.isEmpty() ? null : removedRows(effects),
+        eventRows(kept));
+  }
+
+  /** Persists a prepared batch in one transaction; rows at or below the persisted seq are skipped. */
+  Future<Void> write(Prepared batch) {
+    return pool.withTransaction(conn -> {
+      // The row lock serializes writers (a new leader and an old one); the statements after it
+      // see the seq the other one committed. One connection runs them in order, and sent together
+      // they cost one round trip.
+      List<Future<?>> steps = new ArrayList<>(6);
+      steps.add(conn.query("SELECT last_seq FROM control_meta WHERE id = 1 FOR UPDATE").execute()
+          .compose(rows -> rows.size() == 1 ? Future.succeededFuture()
+              : Future.failedFuture(new IllegalStateException("control_meta row is missing"))));
+      if (batch.missions() != null) steps.add(conn.preparedQuery(UPSERT_MISSIONS).execute(batch.missions()));
+      if (batch.devices() != null) steps.add(conn.preparedQuery(UPSERT_DEVICES).execute(batch.devices()));
+      if (batch.removed() != null) steps.add(conn.preparedQuery(DELETE_DEVICES).execute(batch.removed()));
+      steps.add(conn.preparedQuery(INSERT_EVENTS).execute(batch.eventRows()));
+      steps.add(conn.preparedQuery(ADVANCE_META).execute(Tuple.of(batch.lastSeq())));
+      return Future.all(steps).mapEmpty();
+    });
+  }
+
+  /** Prepares and writes in one go. */
+  Future<Void> write(List<Event> events) {
+    return events.isEmpty() ? Future.succeededFuture() : write(prepare(events));
   }
 
   /** The last version of each mission and device in a batch, and the devices it removed. */

@@ -17,10 +17,12 @@ import java.util.function.Consumer;
 /**
  * Group commit of applied log entries. While one write is in flight, entries accumulate; when it
  * ends, everything queued (whole entries, up to {@code batchMaxEvents} events, at least one entry)
- * goes out as the next single write. After each successful write one {@link PersistedEvents}
- * (highest index, highest persisted seq, the events written) is handed to the publisher, strictly
- * in log order. An entry without events still advances the persisted index: with nothing queued
- * or in flight it is reported at once, otherwise it rides with the batch it queued behind.
+ * goes out as the next single write. When a full batch is waiting behind the write in flight, it
+ * is already encoded meanwhile, so encoding overlaps the database's work under load. After each
+ * successful write one {@link PersistedEvents} (highest index, highest persisted seq, the events
+ * written) is handed to the publisher, strictly in log order. An entry without events still
+ * advances the persisted index: with nothing queued or in flight it is reported at once, otherwise
+ * it rides with the batch it queued behind.
  *
  * <p>A failed write is logged and retried, the same batch, with exponential backoff, for as long
  * as it takes: nothing is dropped, reordered, or reported persisted before it is. Meanwhile new
@@ -28,26 +30,33 @@ import java.util.function.Consumer;
  *
  * <p>Not thread-safe: call it on one context (the store verticle's), where the sink's futures
  * and the retry timers also complete.
+ *
+ * @param <P> a batch encoded for writing
  */
-final class GroupCommit {
+final class GroupCommit<P> {
 
-  /** Writes a batch of events (ascending seq) atomically; idempotent. */
-  interface Sink {
-    Future<Void> write(List<Event> events);
+  /** Encodes and writes batches of events (ascending seq, at least one). */
+  interface Sink<P> {
+    Future<P> prepare(List<Event> events);
+
+    /** Writes a prepared batch atomically; idempotent, so it may be retried. */
+    Future<Void> write(P prepared);
   }
 
   private static final Logger LOG = LoggerFactory.getLogger(GroupCommit.class);
 
   private final Vertx vertx;
-  private final Sink sink;
+  private final Sink<P> sink;
   private final Consumer<PersistedEvents> publisher;
   private final int batchMaxEvents;
   private final long retryMinMs;
   private final long retryMaxMs;
 
   private final ArrayDeque<Applied> queue = new ArrayDeque<>();
-  private int queuedEvents;
-  private boolean inFlight;
+  private int queueEvents;
+  private int pendingEvents;
+  private Batch current;
+  private Batch next;
   private long persistedSeq;
   private long retryDelayMs;
   private long retryTimer = -1;
@@ -55,11 +64,30 @@ final class GroupCommit {
   private boolean closed;
   private Promise<Void> idle;
 
+  /** Entries cut from the queue to be written together. */
+  private final class Batch {
+    final List<Applied> entries;
+    final List<Event> events;
+    Future<P> prepared;
+
+    Batch(List<Applied> entries, List<Event> events) {
+      this.entries = entries;
+      this.events = events;
+      this.prepared = events.isEmpty() ? Future.succeededFuture() : sink.prepare(events);
+    }
+
+    long index() {
+      long index = 0;
+      for (Applied a : entries) index = Math.max(index, a.index());
+      return index;
+    }
+  }
+
   /**
    * @param persistedSeq the highest seq already durable (reported with entries that have no events
    *                     until a write moves it on)
    */
-  GroupCommit(Vertx vertx, Sink sink, Consumer<PersistedEvents> publisher, int batchMaxEvents,
+  GroupCommit(Vertx vertx, Sink<P> sink, Consumer<PersistedEvents> publisher, int batchMaxEvents,
               long persistedSeq, long retryMinMs, long retryMaxMs) {
     this.vertx = vertx;
     this.sink = sink;
@@ -77,18 +105,23 @@ final class GroupCommit {
       LOG.warn("store is stopping; entry {} is left to be persisted by the next writer", applied.index());
       return;
     }
-    if (applied.events().isEmpty() && !inFlight && queue.isEmpty()) {
+    if (applied.events().isEmpty() && current == null && next == null && queue.isEmpty()) {
       publisher.accept(new PersistedEvents(applied.index(), persistedSeq, List.of()));
       return;
     }
     queue.add(applied);
-    queuedEvents += applied.events().size();
-    if (!inFlight) flush();
+    queueEvents += applied.events().size();
+    pendingEvents += applied.events().size();
+    if (current == null) {
+      startNext();
+    } else {
+      prepareAheadWhenFull();
+    }
   }
 
   /** Events queued or being written, not yet reported persisted. */
-  int queuedEvents() {
-    return queuedEvents;
+  int pendingEvents() {
+    return pendingEvents;
   }
 
   long persistedSeq() {
@@ -101,66 +134,78 @@ final class GroupCommit {
    */
   Future<Void> close(long timeoutMs) {
     closed = true;
-    if (!inFlight && queue.isEmpty()) return Future.succeededFuture();
+    if (current == null) return Future.succeededFuture();
     if (idle == null) idle = Promise.promise();
     long timer = vertx.setTimer(timeoutMs, id -> {
       if (retryTimer >= 0) vertx.cancelTimer(retryTimer);
-      idle.tryFail(new StoreException(503, "gave up persisting " + queuedEvents + " queued events on stop"));
+      idle.tryFail(new StoreException(503, "gave up persisting " + pendingEvents + " pending events on stop"));
     });
     return idle.future().onComplete(ar -> vertx.cancelTimer(timer));
   }
 
-  private void flush() {
-    List<Applied> batch = new ArrayList<>();
+  private void prepareAheadWhenFull() {
+    if (next == null && queueEvents >= batchMaxEvents) next = cut();
+  }
+
+  private Batch cut() {
+    List<Applied> entries = new ArrayList<>();
     int events = 0;
     while (!queue.isEmpty()) {
-      Applied next = queue.peek();
-      if (!batch.isEmpty() && events + next.events().size() > batchMaxEvents) break;
+      Applied a = queue.peek();
+      if (!entries.isEmpty() && events + a.events().size() > batchMaxEvents) break;
       queue.poll();
-      batch.add(next);
-      events += next.events().size();
+      entries.add(a);
+      events += a.events().size();
     }
-    List<Event> written = new ArrayList<>(events);
-    for (Applied a : batch) written.addAll(a.events());
-    inFlight = true;
-    write(batch, written);
+    queueEvents -= events;
+    List<Event> all = new ArrayList<>(events);
+    for (Applied a : entries) all.addAll(a.events());
+    return new Batch(entries, all);
   }
 
-  private void write(List<Applied> batch, List<Event> events) {
+  private void startNext() {
+    current = next != null ? next : cut();
+    next = null;
+    attempt(current);
+    prepareAheadWhenFull();
+  }
+
+  private void attempt(Batch batch) {
     retryTimer = -1;
-    Future<Void> done = events.isEmpty() ? Future.succeededFuture() : sink.write(events);
-    done.onComplete(ar -> {
-      if (ar.succeeded()) {
-        committed(batch, events);
-      } else {
-        retryLater(batch, events, ar.cause());
-      }
-    });
+    batch.prepared
+        .compose(prepared -> batch.events.isEmpty() ? Future.<Void>succeededFuture() : sink.write(prepared))
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            committed(batch);
+          } else {
+            retryLater(batch, ar.cause());
+          }
+        });
   }
 
-  private void retryLater(List<Applied> batch, List<Event> events, Throwable cause) {
+  private void retryLater(Batch batch, Throwable cause) {
     failures++;
     if (failures == 1 || failures % 20 == 0) {
-      LOG.warn("persisting {} events (seq {}..{}) failed {} time(s), retrying in {} ms: {}", events.size(),
-          events.get(0).seq(), events.get(events.size() - 1).seq(), failures, retryDelayMs, cause.toString());
+      LOG.warn("persisting {} events (seq {}..{}) failed {} time(s), retrying in {} ms: {}", batch.events.size(),
+          batch.events.get(0).seq(), batch.events.get(batch.events.size() - 1).seq(), failures, retryDelayMs,
+          cause.toString());
     }
     if (idle != null && idle.future().isComplete()) return;
-    retryTimer = vertx.setTimer(retryDelayMs, id -> write(batch, events));
+    if (batch.prepared.failed()) batch.prepared = sink.prepare(batch.events);
+    retryTimer = vertx.setTimer(retryDelayMs, id -> attempt(batch));
     retryDelayMs = Math.min(retryDelayMs * 2, retryMaxMs);
   }
 
-  private void committed(List<Applied> batch, List<Event> events) {
+  private void committed(Batch batch) {
     if (failures > 0) LOG.info("persisting works again after {} failed attempt(s)", failures);
     failures = 0;
     retryDelayMs = retryMinMs;
-    long index = 0;
-    for (Applied a : batch) index = Math.max(index, a.index());
-    if (!events.isEmpty()) persistedSeq = Math.max(persistedSeq, events.get(events.size() - 1).seq());
-    queuedEvents -= events.size();
-    inFlight = false;
-    publisher.accept(new PersistedEvents(index, persistedSeq, List.copyOf(events)));
-    if (!queue.isEmpty()) {
-      flush();
+    if (!batch.events.isEmpty()) persistedSeq = Math.max(persistedSeq, batch.events.get(batch.events.size() - 1).seq());
+    pendingEvents -= batch.events.size();
+    current = null;
+    publisher.accept(new PersistedEvents(batch.index(), persistedSeq, List.copyOf(batch.events)));
+    if (next != null || !queue.isEmpty()) {
+      startNext();
     } else if (idle != null) {
       idle.tryComplete();
     }

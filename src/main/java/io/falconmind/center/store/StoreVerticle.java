@@ -3,6 +3,7 @@ package io.falconmind.center.store;
 import io.falconmind.center.app.CenterConfig;
 import io.falconmind.center.control.Applied;
 import io.falconmind.center.control.ControlClient;
+import io.falconmind.center.control.Event;
 import io.falconmind.center.control.PersistedEvents;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -13,11 +14,13 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
+
 /**
  * The store of one node: persists what the control plane applies and serves reads of it.
  * <ul>
  *   <li>Consumes {@link ControlClient#APPLIED} (local) and writes it by {@link GroupCommit} through
- *       {@link BatchWriter}; publishes {@link PersistedEvents} on {@link ControlClient#PERSISTED}
+ *       {@link BatchWriter} (encoding on worker threads); publishes {@link PersistedEvents} on {@link ControlClient#PERSISTED}
  *       (local) in log order once durable. Deploy it before the control plane starts applying, so
  *       it sees the applied stream from its start.</li>
  *   <li>Serves {@link StoreClient#QUERY}; a failure answers {@code fail(status, message)}: 400 for
@@ -39,7 +42,7 @@ public final class StoreVerticle extends VerticleBase {
   private final Database database;
   private final CenterConfig.Store config;
   private StoreQueries queries;
-  private GroupCommit groupCommit;
+  private GroupCommit<BatchWriter.Prepared> groupCommit;
   private EventPruner pruner;
   private MessageConsumer<Applied> applied;
   private long pruneTimer = -1;
@@ -58,7 +61,7 @@ public final class StoreVerticle extends VerticleBase {
     pruner = new EventPruner(database.pool(), PRUNE_BATCH);
     BatchWriter writer = new BatchWriter(database.pool());
     return queries.lastPersistedSeq().compose(seq -> {
-      groupCommit = new GroupCommit(vertx, writer::write, this::publish, config.batchMaxEvents(), seq, 100, 5_000);
+      groupCommit = new GroupCommit<>(vertx, sink(writer), this::publish, config.batchMaxEvents(), seq, 100, 5_000);
       applied = vertx.eventBus().localConsumer(ControlClient.APPLIED, m -> groupCommit.offer(m.body()));
       MessageConsumer<Object> query = vertx.eventBus().localConsumer(StoreClient.QUERY, this::onQuery);
       pruneTimer = vertx.setPeriodic(PRUNE_EVERY_MS, id -> prune());
@@ -75,6 +78,21 @@ public final class StoreVerticle extends VerticleBase {
         .compose(v -> groupCommit.close(STOP_TIMEOUT_MS))
         .onFailure(t -> LOG.warn("store stopped with entries not persisted: {}", t.getMessage()))
         .otherwiseEmpty();
+  }
+
+  /** Encoding runs on worker threads, so it neither holds up this event loop nor the next write. */
+  private GroupCommit.Sink<BatchWriter.Prepared> sink(BatchWriter writer) {
+    return new GroupCommit.Sink<>() {
+      @Override
+      public Future<BatchWriter.Prepared> prepare(List<Event> events) {
+        return vertx.executeBlocking(() -> BatchWriter.prepare(events), false);
+      }
+
+      @Override
+      public Future<Void> write(BatchWriter.Prepared prepared) {
+        return writer.write(prepared);
+      }
+    };
   }
 
   private void publish(PersistedEvents persisted) {

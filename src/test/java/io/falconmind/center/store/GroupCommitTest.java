@@ -35,15 +35,25 @@ class GroupCommitTest {
   private final BlockingQueue<PersistedEvents> persisted = new LinkedBlockingQueue<>();
   private final ControlScript script = new ControlScript();
   private Context context;
-  private GroupCommit commit;
+  private final List<List<Long>> prepared = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private GroupCommit<List<Event>> commit;
 
   @BeforeEach
   void setUp(Vertx vertx) {
     context = vertx.getOrCreateContext();
-    commit = new GroupCommit(vertx, events -> {
-      Promise<Void> promise = Promise.promise();
-      writes.add(new Write(events, promise));
-      return promise.future();
+    commit = new GroupCommit<>(vertx, new GroupCommit.Sink<>() {
+      @Override
+      public Future<List<Event>> prepare(List<Event> events) {
+        prepared.add(events.stream().map(Event::seq).toList());
+        return Future.succeededFuture(events);
+      }
+
+      @Override
+      public Future<Void> write(List<Event> events) {
+        Promise<Void> promise = Promise.promise();
+        writes.add(new Write(events, promise));
+        return promise.future();
+      }
     }, persisted::add, 5, 0, 10, 40);
   }
 
@@ -73,6 +83,9 @@ class GroupCommitTest {
   void aBatchHoldsAtMostBatchMaxEventsInWholeEntries() throws Exception {
     offer(script.register("d0"));
     for (int i = 1; i <= 7; i++) offer(script.register("d" + i));
+
+    assertThat(prepared).as("a full batch is encoded while the first is written")
+        .containsExactly(List.of(1L), List.of(2L, 3L, 4L, 5L, 6L));
 
     succeed(nextWrite());
     Write second = nextWrite();
