@@ -8,6 +8,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The PostgreSQL server a node starts for itself when no external one is configured: a real
@@ -34,6 +38,7 @@ final class EmbeddedServer {
    */
   static EmbeddedServer start(Path dataDirectory, boolean durable) throws IOException {
     Files.createDirectories(dataDirectory);
+    stopOrphan(dataDirectory);
     EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
         .setDataDirectory(dataDirectory)
         .setCleanDataDirectory(false)
@@ -47,6 +52,35 @@ final class EmbeddedServer {
     LOG.info("embedded PostgreSQL running on port {} with data in {} (durable: {})", postgres.getPort(),
         dataDirectory, durable);
     return new EmbeddedServer(postgres);
+  }
+
+  /**
+   * The server is a separate process: when this node's JVM was killed, it kept running over the
+   * data directory and would refuse a second one. Stop it (SIGTERM, a smart shutdown: its clients
+   * are gone) before starting ours.
+   */
+  private static void stopOrphan(Path dataDirectory) throws IOException {
+    Path pidFile = dataDirectory.resolve("postmaster.pid");
+    if (!Files.exists(pidFile)) return;
+    long pid;
+    try {
+      pid = Long.parseLong(Files.readAllLines(pidFile).get(0).strip());
+    } catch (RuntimeException e) {
+      return; // unreadable: let PostgreSQL judge the stale file itself
+    }
+    Optional<ProcessHandle> orphan = ProcessHandle.of(pid)
+        .filter(p -> p.info().command().map(c -> c.endsWith("/postgres")).orElse(false));
+    if (orphan.isEmpty()) return;
+    LOG.warn("a PostgreSQL server (pid {}) left by an earlier run still holds {}; stopping it", pid, dataDirectory);
+    orphan.get().destroy();
+    try {
+      orphan.get().onExit().get(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while stopping the orphaned PostgreSQL server " + pid, e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IOException("the orphaned PostgreSQL server " + pid + " did not stop; stop it by hand", e);
+    }
   }
 
   int port() {
