@@ -57,6 +57,9 @@ public final class StoreBench {
       TestDb.await(db.close());
     } finally {
       TestDb.await(vertx.close());
+      try (var paths = Files.walk(dir)) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
     }
   }
 
