@@ -59,7 +59,13 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres 
   public record Scheduler(String strategy, int tickMs) {
   }
 
-  public record Store(int batchMaxEvents, boolean durable) {
+  /** @param eventRetentionHours events older than this are pruned from the events table */
+  public record Store(int batchMaxEvents, boolean durable, int eventRetentionHours) {
+    public static final int DEFAULT_EVENT_RETENTION_HOURS = 24;
+
+    public Store(int batchMaxEvents, boolean durable) {
+      this(batchMaxEvents, durable, DEFAULT_EVENT_RETENTION_HOURS);
+    }
   }
 
   public record Feed(int bufferEvents) {
@@ -124,7 +130,8 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres 
         raft, missions,
         new Scheduler(s.oneOf("scheduler.strategy", "balanced", "battery", "nearest"),
             s.integer("scheduler.tickMs", 1, 60_000)),
-        new Store(s.integer("store.batchMaxEvents", 1, 100_000), s.bool("store.durable")),
+        new Store(s.integer("store.batchMaxEvents", 1, 100_000), s.bool("store.durable"),
+            s.integer("store.eventRetentionHours", 1, 24 * 366)),
         new Feed(s.integer("feed.bufferEvents", 0, 10_000_000)));
   }
 }
