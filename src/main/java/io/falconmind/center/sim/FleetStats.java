@@ -1,5 +1,6 @@
 package io.falconmind.center.sim;
 
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -19,6 +20,23 @@ public final class FleetStats {
   final LongAdder centerErrors = new LongAdder();
   final LongAdder submitted = new LongAdder();
   final LongAdder submitErrors = new LongAdder();
+  private final ConcurrentHashMap<String, Long> lastNotice = new ConcurrentHashMap<>();
+
+  /**
+   * Whether a fleet-wide notice of this kind may be logged now: at most one per kind every
+   * {@code everyMs}, so a thousand devices losing the center make one line, not a thousand.
+   */
+  boolean mayNotice(String kind, long nowMs, long everyMs) {
+    boolean[] allowed = {false};
+    lastNotice.compute(kind, (k, last) -> {
+      if (last == null || nowMs - last >= everyMs) {
+        allowed[0] = true;
+        return nowMs;
+      }
+      return last;
+    });
+    return allowed[0];
+  }
 
   public int registered() {
     return registered.get();

@@ -62,7 +62,9 @@ final class MissionSubmitter extends VerticleBase {
     if (inFlight >= MAX_IN_FLIGHT) {
       skipped += count;
       sent += count;
-      if (skipped % 100 < count) log.warn("the center answers slower than {} missions/s: {} skipped", options.submitRate(), skipped);
+      if (stats.mayNotice("submit-behind", System.currentTimeMillis(), 5_000)) {
+        log.warn("the center answers slower than {} missions/s: {} missions skipped so far", options.submitRate(), skipped);
+      }
       return;
     }
     sent += count;
@@ -70,7 +72,7 @@ final class MissionSubmitter extends VerticleBase {
     Future<Void> done = count == 1 ? submitOne() : submitBatch(count);
     done.onFailure(e -> {
       stats.submitErrors.add(count);
-      log.warn("submit failed: {}", e.getMessage());
+      if (stats.mayNotice("submit-failed", System.currentTimeMillis(), 5_000)) log.warn("submit failed: {}", e.getMessage());
     }).onComplete(ar -> inFlight--);
   }
 
@@ -90,7 +92,9 @@ final class MissionSubmitter extends VerticleBase {
         JsonObject item = items.getJsonObject(i);
         if (item.containsKey("problem")) {
           stats.submitErrors.increment();
-          if (stats.submitErrors.sum() <= 5) log.warn("mission refused: {}", item.getJsonObject("problem").encode());
+          if (stats.mayNotice("submit-refused", System.currentTimeMillis(), 5_000)) {
+            log.warn("mission refused: {}", item.getJsonObject("problem").encode());
+          }
         } else {
           stats.submitted.increment();
         }

@@ -39,6 +39,7 @@ final class SimDevice {
   private static final int REMEMBERED_RUNS = 64;
   private static final long MAX_BACKOFF_MS = 30_000;
   private static final long CONNECT_TIMEOUT_MS = 15_000;
+  private static final long NOTICE_EVERY_MS = 5_000;
 
   private final Vertx vertx;
   private final SimOptions options;
@@ -212,8 +213,12 @@ final class SimDevice {
 
   private void onConnectFailed(MqttClient c, Throwable e) {
     if (c != client) return;
-    if (failures == 0) log.info("{}: cannot connect to {}:{}: {}", id, options.mqttHost(), options.mqttPort(), e.getMessage());
-    else log.debug("{}: cannot connect: {}", id, e.getMessage());
+    if (stats.mayNotice("connect", System.currentTimeMillis(), NOTICE_EVERY_MS)) {
+      log.warn("{}: cannot connect to {}:{}: {} (retrying with backoff; such failures are logged once per {} s)",
+          id, options.mqttHost(), options.mqttPort(), e.getMessage(), NOTICE_EVERY_MS / 1000);
+    } else {
+      log.debug("{}: cannot connect: {}", id, e.getMessage());
+    }
     if (c.isConnected()) c.disconnect();
     scheduleReconnect(c);
   }
@@ -223,7 +228,11 @@ final class SimDevice {
     if (connected) {
       connected = false;
       stats.connected.decrementAndGet();
-      if (!stopped) log.info("{}: connection lost, reconnecting", id);
+      if (!stopped && stats.mayNotice("lost", System.currentTimeMillis(), NOTICE_EVERY_MS)) {
+        log.warn("{}: connection lost, reconnecting (logged once per {} s for the fleet)", id, NOTICE_EVERY_MS / 1000);
+      } else {
+        log.debug("{}: connection lost", id);
+      }
     }
     scheduleReconnect(c);
   }
@@ -255,8 +264,11 @@ final class SimDevice {
       onCancel(missionId, body);
     } else if (topic.equals(topicPrefix + "errors")) {
       stats.centerErrors.increment();
-      if (stats.centerErrors.sum() <= 10) log.warn("{}: center refused a message: {}", id, body.encode());
-      else log.debug("{}: center refused a message: {}", id, body.encode());
+      if (stats.mayNotice("refused", System.currentTimeMillis(), NOTICE_EVERY_MS)) {
+        log.warn("{}: center refused a message: {}", id, body.encode());
+      } else {
+        log.debug("{}: center refused a message: {}", id, body.encode());
+      }
     } else {
       log.debug("{}: ignoring message on {}", id, topic);
     }
