@@ -15,8 +15,20 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres 
   public record Http(String host, int port, int maxBodyBytes) {
   }
 
+  /**
+   * @param maxMessageBytes largest accepted application payload; larger ones are refused with an
+   *                        error on {@code devices/{id}/errors} and change nothing
+   * @param maxPacketBytes  largest MQTT packet the decoder accepts; a larger one closes the connection
+   */
   public record Mqtt(String host, int port, int instances, int maxMessageBytes, int offlineGraceSec,
-                     int connectTimeoutSec) {
+                     int connectTimeoutSec, int maxPacketBytes) {
+
+    /** Without {@code maxPacketBytes}: four times {@code maxMessageBytes}. */
+    public Mqtt(String host, int port, int instances, int maxMessageBytes, int offlineGraceSec,
+                int connectTimeoutSec) {
+      this(host, port, instances, maxMessageBytes, offlineGraceSec, connectTimeoutSec,
+          (int) Math.min(Integer.MAX_VALUE, 4L * maxMessageBytes));
+    }
   }
 
   public record Grpc(int port) {
@@ -47,7 +59,13 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres 
   public record Scheduler(String strategy, int tickMs) {
   }
 
-  public record Store(int batchMaxEvents, boolean durable) {
+  /** @param eventRetentionHours events older than this are pruned from the events table */
+  public record Store(int batchMaxEvents, boolean durable, int eventRetentionHours) {
+    public static final int DEFAULT_EVENT_RETENTION_HOURS = 24;
+
+    public Store(int batchMaxEvents, boolean durable) {
+      this(batchMaxEvents, durable, DEFAULT_EVENT_RETENTION_HOURS);
+    }
   }
 
   /**
@@ -97,13 +115,18 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres 
     if (raft.heartbeatTimeoutSec() < raft.heartbeatPeriodSec()) {
       throw new ConfigException("raft.heartbeatTimeoutSec: must be at least raft.heartbeatPeriodSec");
     }
+    Mqtt mqtt = new Mqtt(s.string("mqtt.host"), s.integer("mqtt.port", 0, MAX_PORT),
+        s.integer("mqtt.instances", 0, 256), s.integer("mqtt.maxMessageBytes", 256, 256 * 1024 * 1024),
+        s.integer("mqtt.offlineGraceSec", 0, 86400), s.integer("mqtt.connectTimeoutSec", 1, 3600),
+        s.integer("mqtt.maxPacketBytes", 256, 256 * 1024 * 1024));
+    if (mqtt.maxPacketBytes() < mqtt.maxMessageBytes()) {
+      throw new ConfigException("mqtt.maxPacketBytes: must be at least mqtt.maxMessageBytes");
+    }
     return new CenterConfig(
         new Node(nodeId, Path.of(dataDir)),
         new Http(s.string("http.host"), s.integer("http.port", 0, MAX_PORT),
             s.integer("http.maxBodyBytes", 1024, 64 * 1024 * 1024)),
-        new Mqtt(s.string("mqtt.host"), s.integer("mqtt.port", 0, MAX_PORT),
-            s.integer("mqtt.instances", 0, 256), s.integer("mqtt.maxMessageBytes", 256, 256 * 1024 * 1024),
-            s.integer("mqtt.offlineGraceSec", 0, 86400), s.integer("mqtt.connectTimeoutSec", 1, 3600)),
+        mqtt,
         new Grpc(s.integer("grpc.port", 0, MAX_PORT)),
         new Postgres(url, s.string("postgres.user"), s.string("postgres.password"),
             s.integer("postgres.poolSize", 1, 256)),
@@ -111,7 +134,8 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres 
         raft, missions,
         new Scheduler(s.oneOf("scheduler.strategy", "balanced", "battery", "nearest"),
             s.integer("scheduler.tickMs", 1, 60_000)),
-        new Store(s.integer("store.batchMaxEvents", 1, 100_000), s.bool("store.durable")),
+        new Store(s.integer("store.batchMaxEvents", 1, 100_000), s.bool("store.durable"),
+            s.integer("store.eventRetentionHours", 1, 24 * 366)),
         new Feed(s.integer("feed.bufferEvents", 0, 10_000_000),
             s.integer("feed.sessionQueueEvents", 16, 10_000_000)));
   }

@@ -173,7 +173,8 @@ public final class ControlStateMachine {
     if (spec.idempotencyKey() != null) {
       state.keys.put(spec.idempotencyKey(), new ControlState.KeyUse(m.id(), spec.requestHash(), now));
     }
-    emit("mission.submitted", m, null, null, null);
+    // the store keeps the request hash so that idempotency keys survive a full restart
+    emit("mission.submitted", m, null, new JsonObject().put("requestHash", spec.requestHash()), null);
     return new JsonObject().put("created", true).put("missionId", m.id()).put("mission", m.toJson());
   }
 

@@ -1,0 +1,105 @@
+package io.falconmind.center.mqtt;
+
+import io.falconmind.center.app.CenterConfig;
+import io.falconmind.center.control.ControlClient;
+import io.falconmind.center.control.PersistedEvents;
+import io.falconmind.center.device.ProposalRetry;
+import io.falconmind.center.device.StatusBatcher;
+import io.falconmind.center.mqtt.ReasonCodes.CloseReason;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.mqtt.MqttServer;
+import io.vertx.mqtt.MqttServerOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One instance of the MQTT server of a node, serving device protocol v1 on {@code mqtt.host:port}
+ * (MQTT 3.1.1 and 5). Deploy {@code mqtt.instances} instances (0 = one per core) with
+ * {@code deployVerticle(() -> new MqttVerticle(nodeId, config.mqtt(), registry), options)}, after
+ * the node's single {@code DeviceVerticle}; Vert.x spreads the connections over the instances, each
+ * keeps its connections on its own event loop.
+ *
+ * <p>Each instance consumes {@link ControlClient#PERSISTED} locally and acts only for the sessions
+ * it holds; it batches the status reports of its sessions into one {@code ReportStatuses} per
+ * flush. Undeploying closes its connections (MQTT 5: DISCONNECT 0x8B server shutting down) without
+ * waiting for the grace period to be over.
+ */
+public final class MqttVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MqttVerticle.class);
+
+  /** Longest client id accepted by the decoder; device ids have at most 64 characters. */
+  static final int MAX_CLIENT_ID = 256;
+  /** Most status reports in one proposal. */
+  static final int MAX_STATUS_BATCH = 500;
+  private static final long RESEND_CHECK_MS = 5_000;
+
+  private final String nodeId;
+  private final CenterConfig.Mqtt config;
+  private final MeterRegistry registry;
+  private MqttServer server;
+  private SessionRegistry sessions;
+
+  /**
+   * @param nodeId   id of this node, as in {@code DeviceConnected}
+   * @param config   the {@code mqtt} section
+   * @param registry where the {@code center_mqtt_*} meters go
+   */
+  public MqttVerticle(String nodeId, CenterConfig.Mqtt config, MeterRegistry registry) {
+    this.nodeId = nodeId;
+    this.config = config;
+    this.registry = registry;
+  }
+
+  @Override
+  public Future<?> start() {
+    ControlClient control = new ControlClient(vertx);
+    ProposalRetry retry = new ProposalRetry(vertx, 4, 200);
+    StatusBatcher statuses = new StatusBatcher(context, control::propose, retry, System::currentTimeMillis,
+        MAX_STATUS_BATCH);
+    MqttMetrics metrics = new MqttMetrics(registry, vertx);
+    sessions = new SessionRegistry(vertx, nodeId, new SessionStore(vertx));
+    SessionContext ctx = new SessionContext(vertx, nodeId, config, control, statuses, retry, metrics, sessions,
+        System::currentTimeMillis);
+    ConnectAuthenticator authenticator = new ConnectAuthenticator(control);
+    EventRouter router = new EventRouter(nodeId, sessions);
+
+    MessageConsumer<PersistedEvents> persisted =
+        vertx.eventBus().localConsumer(ControlClient.PERSISTED, m -> router.route(m.body()));
+    vertx.setPeriodic(RESEND_CHECK_MS, id -> {
+      long now = System.currentTimeMillis();
+      for (DeviceSession s : sessions.snapshot()) s.resendDue(now);
+    });
+    server = MqttServer.create(vertx, options())
+        .endpointHandler(endpoint -> new DeviceSession(ctx, endpoint).connect(authenticator))
+        .exceptionHandler(t -> LOG.debug("MQTT connection refused before CONNECT: {}", t.getMessage()));
+    return Future.join(persisted.completion(), sessions.start(), server.listen(config.port(), config.host()))
+        .onSuccess(v -> LOG.info("MQTT server instance listening on {}:{}", config.host(), server.actualPort()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (sessions != null) sessions.closeAll(CloseReason.SHUTTING_DOWN);
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  /** The port actually bound (when {@code mqtt.port} is 0). */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  private MqttServerOptions options() {
+    MqttServerOptions options = new MqttServerOptions()
+        .setHost(config.host())
+        .setPort(config.port())
+        .setMaxMessageSize(config.maxPacketBytes())
+        .setMaxClientIdLength(MAX_CLIENT_ID)
+        .setAutoClientId(false)
+        .setTimeoutOnConnect(config.connectTimeoutSec());
+    options.setTcpNoDelay(true);
+    return options;
+  }
+}
