@@ -3,6 +3,8 @@ package io.falconmind.center.api;
 import io.falconmind.center.control.Event;
 import io.vertx.core.json.JsonObject;
 
+import java.time.Instant;
+
 /**
  * One frame of the feed, encoded once and shared by every session that sends it.
  *
@@ -25,10 +27,15 @@ public record FeedEntry(long seq, String type, String missionId, String deviceId
         json.getString("deviceId"), json.encode());
   }
 
-  /** A soft signal (telemetry, progress): not replicated, no seq, marked {@code soft:true}. */
+  /**
+   * A soft signal (telemetry, progress): not replicated, no seq, marked {@code soft:true}; its
+   * epoch-ms {@code at} is shown as an RFC 3339 time like the events'.
+   */
   public static FeedEntry soft(String type, JsonObject signal) {
     JsonObject json = new JsonObject().put("type", type).put("soft", true).mergeIn(signal);
     json.put("type", type).put("soft", true);
+    Object at = signal.getValue("at");
+    if (at instanceof Number n) json.put("at", Instant.ofEpochMilli(n.longValue()).toString());
     return new FeedEntry(-1, type, signal.getString("missionId"), signal.getString("deviceId"), json.encode());
   }
 }

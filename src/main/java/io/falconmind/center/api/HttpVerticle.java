@@ -3,6 +3,7 @@ package io.falconmind.center.api;
 import io.falconmind.center.app.CenterConfig;
 import io.falconmind.center.control.ControlClient;
 import io.falconmind.center.control.PersistedEvents;
+import io.falconmind.center.device.DeviceSignals;
 import io.falconmind.center.store.StoreClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -40,9 +41,6 @@ import java.util.function.LongSupplier;
 public final class HttpVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
-  /** Soft signals published locally by the MQTT gateway (not replicated, no seq). */
-  public static final String TELEMETRY = "center.device.telemetry";
-  public static final String PROGRESS = "center.device.progress";
 
   private final String nodeId;
   private final CenterConfig config;
@@ -78,9 +76,9 @@ public final class HttpVerticle extends VerticleBase {
           hub.onPersisted(m.body());
           metrics.onPersisted(m.body());
         });
-    MessageConsumer<JsonObject> telemetry = vertx.eventBus().<JsonObject>localConsumer(TELEMETRY,
+    MessageConsumer<JsonObject> telemetry = vertx.eventBus().<JsonObject>localConsumer(DeviceSignals.TELEMETRY,
         m -> hub.onSoft("device.telemetry", m.body()));
-    MessageConsumer<JsonObject> progress = vertx.eventBus().<JsonObject>localConsumer(PROGRESS,
+    MessageConsumer<JsonObject> progress = vertx.eventBus().<JsonObject>localConsumer(DeviceSignals.PROGRESS,
         m -> hub.onSoft("device.progress", m.body()));
 
     Future<HttpServer> listening = ApiContract.load(vertx)
