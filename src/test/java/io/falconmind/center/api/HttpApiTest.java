@@ -207,7 +207,8 @@ class HttpApiTest {
     assertThat(ready.statusCode()).as(ready.bodyAsString()).isEqualTo(200);
     HttpResponse<Buffer> metrics = client.get("/metrics").send().await(10, TimeUnit.SECONDS);
     assertThat(metrics.bodyAsString()).contains("center_missions{").contains("center_queue_depth")
-        .contains("center_devices{").contains("center_submit_to_assign_seconds").contains("jvm_memory_used_bytes");
+        .contains("center_devices{").contains("center_submit_to_assign_seconds{quantile=\"0.99\"}").contains("center_submit_to_assign_buckets_seconds_bucket")
+        .contains("jvm_memory_used_bytes");
     HttpResponse<Buffer> doc = client.get("/openapi.yaml").send().await(10, TimeUnit.SECONDS);
     assertThat(doc.bodyAsString()).startsWith("openapi: 3.1.0");
     problem(call(HttpMethod.GET, "/api/v1/nothing-here", null), 404, "not-found");
