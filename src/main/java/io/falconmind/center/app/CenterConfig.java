@@ -68,7 +68,11 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres 
     }
   }
 
-  public record Feed(int bufferEvents) {
+  /**
+   * @param bufferEvents       recent persisted events kept in memory for feed resumption
+   * @param sessionQueueEvents events one feed client may have waiting before it is closed as too slow
+   */
+  public record Feed(int bufferEvents, int sessionQueueEvents) {
   }
 
   private static final int MAX_PORT = 65535;
@@ -132,6 +136,7 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres 
             s.integer("scheduler.tickMs", 1, 60_000)),
         new Store(s.integer("store.batchMaxEvents", 1, 100_000), s.bool("store.durable"),
             s.integer("store.eventRetentionHours", 1, 24 * 366)),
-        new Feed(s.integer("feed.bufferEvents", 0, 10_000_000)));
+        new Feed(s.integer("feed.bufferEvents", 0, 10_000_000),
+            s.integer("feed.sessionQueueEvents", 16, 10_000_000)));
   }
 }

@@ -1,0 +1,246 @@
+package io.falconmind.center.api;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+
+/**
+ * One feed client. Sends every persisted event matching its {@link FeedFilter} in seq order, once.
+ *
+ * <p>Resuming with {@code since}: the session attaches to the hub first (so nothing persisted from
+ * then on can be missed) and buffers live events while it catches up — from the hub's ring when
+ * the ring holds everything after {@code since}, else page by page from the store until a short
+ * page, then from the buffer. Anything seen twice is dropped by seq. When {@code since} is older
+ * than the oldest stored event the session closes with {@code since-pruned}.
+ *
+ * <p>Back-pressure: when the transport's buffer is full, events wait in a queue; when more than
+ * {@code maxQueued} wait, the session closes with {@code slow-consumer} and names the seq to resume
+ * from. The live buffer of a catching-up session is bounded too: when it overflows it is dropped
+ * and its events are read from the store instead. Soft signals are dropped rather than queued.
+ *
+ * <p>Not thread-safe: runs on the event loop that owns the connection and the hub.
+ */
+final class FeedSession {
+
+  /** Where events older than the ring come from (the store). */
+  interface History {
+    /** Persisted events with seq > afterSeq, ascending, at most limit, as {@code Event#toJson()}. */
+    Future<JsonArray> eventsAfter(long afterSeq, int limit);
+
+    /** The lowest seq still stored, or 0 when none is. */
+    Future<Long> oldestEventSeq();
+  }
+
+  static final int CLOSE_POLICY = 1008;
+  static final int CLOSE_SERVER_ERROR = 1011;
+  static final int CLOSE_TRY_AGAIN_LATER = 1013;
+  /** Short pages while catching up that still end below the live buffer: the store is behind us. */
+  private static final int MAX_STALE_PAGES = 50;
+  private static final Logger LOG = LoggerFactory.getLogger(FeedSession.class);
+
+  private enum Phase { NEW, CATCHING_UP, LIVE, CLOSED }
+
+  private final FeedSink sink;
+  private final FeedFilter filter;
+  private final FeedHub hub;
+  private final History history;
+  private final int maxQueued;
+  private final int pageSize;
+
+  private final ArrayDeque<FeedEntry> pending = new ArrayDeque<>();
+  private final ArrayDeque<FeedEntry> backlog = new ArrayDeque<>();
+  private Phase phase = Phase.NEW;
+  /** Highest seq handled: sent, queued or filtered out. */
+  private long lastSeq = -1;
+  private boolean fetchOnDrain;
+  private boolean pendingDropped;
+  private int stalePages;
+
+  FeedSession(FeedSink sink, FeedFilter filter, FeedHub hub, History history, int maxQueued, int pageSize) {
+    this.sink = sink;
+    this.filter = filter;
+    this.hub = hub;
+    this.history = history;
+    this.maxQueued = Math.max(1, maxQueued);
+    this.pageSize = Math.max(1, pageSize);
+  }
+
+  FeedFilter filter() {
+    return filter;
+  }
+
+  boolean live() {
+    return phase == Phase.LIVE;
+  }
+
+  boolean closed() {
+    return phase == Phase.CLOSED;
+  }
+
+  /** @param since resume after this seq, or null for live events only */
+  void start(Long since) {
+    sink.closeHandler(this::clientGone);
+    sink.drainHandler(this::drained);
+    hub.attach(this);
+    if (since == null) {
+      lastSeq = hub.ring().newestSeq();
+      phase = Phase.LIVE;
+      return;
+    }
+    phase = Phase.CATCHING_UP;
+    lastSeq = since;
+    if (hub.ring().covers(since)) {
+      finishFromRing();
+      return;
+    }
+    history.oldestEventSeq().onComplete(ar -> {
+      if (phase != Phase.CATCHING_UP) return;
+      if (ar.failed()) {
+        storeFailed(ar.cause());
+      } else if (ar.result() > 0 && since + 1 < ar.result() && !hub.ring().covers(since)) {
+        close(CLOSE_POLICY, "since-pruned", "events after seq " + since + " are no longer kept; the oldest is "
+            + ar.result() + ". Reload the state over REST and follow the feed from a newer seq", ar.result() - 1);
+      } else {
+        fetchNext();
+      }
+    });
+  }
+
+  /** A live event from the hub (persisted, in order) or a soft signal. */
+  void offer(FeedEntry entry) {
+    if (phase == Phase.CLOSED) return;
+    if (entry.soft()) {
+      if (phase == Phase.LIVE && backlog.isEmpty() && !sink.writeQueueFull() && filter.matches(entry)) sink.send(entry);
+      return;
+    }
+    if (phase == Phase.CATCHING_UP) {
+      if (pending.size() >= maxQueued) {
+        // Everything offered here is already persisted: drop the buffer and read it from the store.
+        pending.clear();
+        pendingDropped = true;
+      }
+      pending.add(entry);
+      return;
+    }
+    handle(entry);
+  }
+
+  private void fetchNext() {
+    if (phase != Phase.CATCHING_UP) return;
+    if (hub.ring().covers(lastSeq)) {
+      finishFromRing();
+      return;
+    }
+    history.eventsAfter(lastSeq, pageSize).onComplete(ar -> {
+      if (phase != Phase.CATCHING_UP) return;
+      if (ar.failed()) {
+        storeFailed(ar.cause());
+        return;
+      }
+      JsonArray page = ar.result();
+      for (int i = 0; i < page.size() && phase == Phase.CATCHING_UP; i++) {
+        handle(FeedEntry.fromJson(page.getJsonObject(i)));
+      }
+      if (phase != Phase.CATCHING_UP) return;
+      if (page.size() < pageSize) finishFromPending();
+      else if (backlog.isEmpty()) fetchNext();
+      else fetchOnDrain = true;
+    });
+  }
+
+  private void finishFromRing() {
+    for (FeedEntry e : hub.ring().after(lastSeq)) {
+      if (phase == Phase.CLOSED) return;
+      handle(e);
+    }
+    pending.clear();
+    if (phase == Phase.CATCHING_UP) phase = Phase.LIVE;
+  }
+
+  private void finishFromPending() {
+    if (pendingDropped) {
+      pendingDropped = false;
+      fetchNext();
+      return;
+    }
+    FeedEntry first = pending.peekFirst();
+    if (first != null && first.seq() > lastSeq + 1) {
+      // Live events are ahead of what the store returned: it has not caught up yet. Ask again.
+      if (++stalePages > MAX_STALE_PAGES) {
+        close(CLOSE_SERVER_ERROR, "feed-gap", "events " + (lastSeq + 1) + ".." + (first.seq() - 1)
+            + " could not be read from the store", lastSeq);
+      } else {
+        fetchNext();
+      }
+      return;
+    }
+    while (!pending.isEmpty() && phase == Phase.CATCHING_UP) handle(pending.poll());
+    if (phase == Phase.CATCHING_UP) phase = Phase.LIVE;
+  }
+
+  private void handle(FeedEntry entry) {
+    if (entry.seq() <= lastSeq) return;
+    lastSeq = entry.seq();
+    if (!filter.matches(entry)) return;
+    if (!backlog.isEmpty() || sink.writeQueueFull()) {
+      backlog.add(entry);
+      checkBound();
+    } else {
+      sink.send(entry);
+    }
+  }
+
+  private void drained() {
+    while (!backlog.isEmpty() && !sink.writeQueueFull() && phase != Phase.CLOSED) sink.send(backlog.poll());
+    if (backlog.isEmpty() && fetchOnDrain) {
+      fetchOnDrain = false;
+      fetchNext();
+    }
+  }
+
+  private void checkBound() {
+    if (backlog.size() > maxQueued) {
+      close(CLOSE_TRY_AGAIN_LATER, "slow-consumer", "more than " + maxQueued
+          + " events waited for this client; reconnect with since=" + resumeSince(), resumeSince());
+    }
+  }
+
+  /** The seq a client resumes from to miss nothing: everything up to it reached the transport. */
+  long resumeSince() {
+    return backlog.isEmpty() ? lastSeq : backlog.peekFirst().seq() - 1;
+  }
+
+  private void storeFailed(Throwable t) {
+    LOG.warn("Feed catch-up from the store failed: {}", t.getMessage());
+    close(CLOSE_TRY_AGAIN_LATER, "store-unavailable", "older events cannot be read right now ("
+        + t.getMessage() + "); reconnect with since=" + resumeSince(), resumeSince());
+  }
+
+  /** The node is shutting down. */
+  void shutdown(String detail) {
+    close(1001, "going-away", detail, resumeSince());
+  }
+
+  private void close(int wsCode, String code, String detail, long resumeSince) {
+    if (phase == Phase.CLOSED) return;
+    long resume = Math.max(resumeSince, -1);
+    phase = Phase.CLOSED;
+    hub.detach(this);
+    backlog.clear();
+    pending.clear();
+    JsonObject error = new JsonObject().put("type", "feed.error").put("code", code).put("detail", detail);
+    if (resume >= 0) error.put("resumeSince", resume);
+    sink.fail(error, wsCode);
+  }
+
+  private void clientGone() {
+    phase = Phase.CLOSED;
+    hub.detach(this);
+    backlog.clear();
+    pending.clear();
+  }
+}

@@ -1,0 +1,171 @@
+package io.falconmind.center.it;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The WebSocket event feed of one real node: order, filters, and resumption with {@code since}
+ * from memory and from PostgreSQL (the node keeps only a few events in memory here) without gaps
+ * or duplicates.
+ */
+@Timeout(300)
+class FeedIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static TestNode node;
+  private static Vertx vertx;
+  private static WebSocketClient client;
+  private final List<WebSocket> open = new ArrayList<>();
+
+  /** Frames received on one connection, and how it closed. */
+  record Feed(WebSocket ws, List<JsonObject> frames, List<Integer> closed) {
+    List<Long> seqs() {
+      return frames.stream().filter(f -> f.containsKey("seq")).map(f -> f.getLong("seq")).toList();
+    }
+  }
+
+  @BeforeAll
+  static void start() {
+    node = TestNode.start(Map.of("feed.bufferEvents", "8"));
+    vertx = Vertx.vertx();
+    client = vertx.createWebSocketClient();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (vertx != null) vertx.close().await(30, TimeUnit.SECONDS);
+    if (node != null) node.close();
+  }
+
+  @AfterEach
+  void closeFeeds() {
+    open.forEach(ws -> ws.close());
+  }
+
+  private Feed connect(String query) throws Exception {
+    List<JsonObject> frames = new CopyOnWriteArrayList<>();
+    List<Integer> closed = new CopyOnWriteArrayList<>();
+    // Handlers are attached on the connection's context as it completes, before any frame is read.
+    WebSocket ws = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.httpPort)
+        .setURI("/api/v1/feed" + query).addHeader("Authorization", "Bearer " + node.node.adminToken()))
+        .map(w -> {
+          w.textMessageHandler(t -> frames.add(new JsonObject(t)));
+          w.closeHandler(v -> closed.add((int) w.closeStatusCode()));
+          return w;
+        }).await(20, TimeUnit.SECONDS);
+    open.add(ws);
+    return new Feed(ws, frames, closed);
+  }
+
+  private static long seq() {
+    return node.api.get("/api/v1/cluster").json().getLong("persistedSeq");
+  }
+
+  private static String submit(String type) {
+    return node.api.submit(new JsonObject().put("type", type)).getString("id");
+  }
+
+  /** Every seq from {@code from} on, each once, in order, reaching at least {@code to} (others may follow). */
+  private static void assertContiguous(List<Long> seqs, long from, long to) {
+    assertThat(seqs).isNotEmpty();
+    assertThat(seqs.get(0)).isEqualTo(from);
+    for (int i = 1; i < seqs.size(); i++) assertThat(seqs.get(i)).as("after " + seqs.get(i - 1)).isEqualTo(seqs.get(i - 1) + 1);
+    assertThat(seqs.get(seqs.size() - 1)).isGreaterThanOrEqualTo(to);
+  }
+
+  @Test
+  void resumesFromPostgresPastTheMemoryBufferThenStreamsLiveEventsWithoutGaps() throws Exception {
+    long since = seq();
+    for (int i = 0; i < 30; i++) submit("feed-resume");
+    long mid = seq();
+    Feed feed = connect("?since=" + since);
+    String live = submit("feed-resume-live");
+    long end = seq();
+    Eventually.until(WAIT, "events up to " + end, feed::seqs, s -> !s.isEmpty() && s.get(s.size() - 1) >= end);
+    assertThat(mid - since).isGreaterThanOrEqualTo(30);
+    assertContiguous(feed.seqs(), since + 1, end);
+    assertThat(feed.frames()).anyMatch(f -> live.equals(f.getString("missionId")));
+    assertThat(feed.closed()).isEmpty();
+  }
+
+  @Test
+  void resumesAfterADisconnectExactlyWhereItStopped() throws Exception {
+    Feed first = connect("?types=mission.");
+    submit("feed-reconnect");
+    submit("feed-reconnect");
+    Eventually.until(WAIT, "two events", first::seqs, s -> s.size() >= 2);
+    long last = first.seqs().get(first.seqs().size() - 1);
+    first.ws().close().await(10, TimeUnit.SECONDS);
+    for (int i = 0; i < 12; i++) submit("feed-reconnect");
+    long end = seq();
+    Feed second = connect("?types=mission.&since=" + last);
+    Eventually.until(WAIT, "events up to " + end, second::seqs, s -> !s.isEmpty() && s.get(s.size() - 1) >= end);
+    assertContiguous(second.seqs(), last + 1, end);
+  }
+
+  @Test
+  void sendsOnlyTheEventsAskedFor() throws Exception {
+    String mine = submit("feed-filter");
+    Feed byMission = connect("?since=0&missionId=" + mine);
+    Feed byType = connect("?types=mission.canceled");
+    submit("feed-filter-other");
+    assertThat(node.api.post("/api/v1/missions/" + mine + "/cancel", new JsonObject()).status()).isEqualTo(200);
+    Eventually.until(WAIT, "cancel event", byMission::frames, f -> f.size() >= 2);
+    assertThat(byMission.frames()).extracting(f -> f.getString("type")).containsExactly("mission.submitted", "mission.canceled");
+    assertThat(byMission.frames()).allMatch(f -> mine.equals(f.getString("missionId")));
+    JsonObject canceled = Eventually.until(WAIT, "typed event", byType::frames, f -> !f.isEmpty()).get(0);
+    assertThat(canceled.getString("type")).isEqualTo("mission.canceled");
+    assertThat(canceled.getJsonObject("mission").getString("state")).isEqualTo("CANCELED");
+    assertThat(canceled.getLong("seq")).isPositive();
+  }
+
+  @Test
+  void streamsTelemetryOnlyToClientsThatAskForIt() throws Exception {
+    String token = node.api.register("feed-telemetry-1", new JsonObject());
+    Feed telemetry = connect("?types=device.telemetry&deviceId=feed-telemetry-1");
+    Feed plain = connect("?deviceId=feed-telemetry-1");
+    try (TestDevice device = node.device("feed-telemetry-1", token)) {
+      Eventually.until(WAIT, "telemetry frame", () -> {
+        device.telemetry(new JsonObject().put("battery", 77).put("lat", 48.1).put("lon", 11.5));
+        return telemetry.frames();
+      }, f -> !f.isEmpty());
+    }
+    JsonObject frame = telemetry.frames().get(0);
+    assertThat(frame.getString("type")).isEqualTo("device.telemetry");
+    assertThat(frame.getBoolean("soft")).isTrue();
+    assertThat(frame.containsKey("seq")).isFalse();
+    assertThat(plain.frames()).noneMatch(f -> "device.telemetry".equals(f.getString("type")));
+  }
+
+  @Test
+  void refusesAConnectionWithoutTheTokenOrWithABadSince() throws Exception {
+    Throwable noToken = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.httpPort)
+        .setURI("/api/v1/feed")).map(ws -> (Throwable) null).otherwise(t -> t).await(20, TimeUnit.SECONDS);
+    assertThat(noToken).isInstanceOf(UpgradeRejectedException.class);
+    assertThat(((UpgradeRejectedException) noToken).getStatus()).isEqualTo(401);
+    Throwable badSince = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.httpPort)
+        .setURI("/api/v1/feed?since=minus-one&token=" + node.node.adminToken()))
+        .map(ws -> (Throwable) null).otherwise(t -> t).await(20, TimeUnit.SECONDS);
+    assertThat(((UpgradeRejectedException) badSince).getStatus()).isEqualTo(400);
+    Feed withQueryToken = connect("?token=" + node.node.adminToken());
+    assertThat(withQueryToken.closed()).isEmpty();
+  }
+}
