@@ -1,6 +1,7 @@
 package io.falconmind.center.api;
 
 import io.falconmind.center.app.CenterConfig;
+import io.falconmind.center.device.DeviceSignals;
 import io.falconmind.center.control.ControlClient;
 import io.falconmind.center.control.PersistedEvents;
 import io.falconmind.center.device.DeviceSignals;

@@ -1,2 +1,103 @@
 package io.falconmind.center.app;
-public final class Main { public static void main(String[] a) {} }
+
+import io.falconmind.center.sim.Simulator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Entry point: {@code java -jar cluster-center.jar [--config FILE] [--set key=value ...]} starts a
+ * node; {@code java -jar cluster-center.jar simulate ...} runs the device simulator. SIGTERM (and
+ * Ctrl-C) stop the node cleanly.
+ */
+public final class Main {
+
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("simulate")) {
+      System.exit(Simulator.run(Arrays.copyOfRange(args, 1, args.length)));
+    }
+    int code = runNode(args);
+    if (code != 0) System.exit(code);
+  }
+
+  private static int runNode(String[] args) {
+    CenterConfig config;
+    try {
+      config = configFrom(args);
+    } catch (ConfigException e) {
+      System.err.println("Configuration error: " + e.getMessage());
+      return 2;
+    }
+    Node node;
+    try {
+      node = Node.start(config).toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
+    } catch (ConfigException e) {
+      System.err.println("Configuration error: " + e.getMessage());
+      return 2;
+    } catch (Exception e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (cause instanceof ConfigException ce) {
+        System.err.println("Configuration error: " + ce.getMessage());
+        return 2;
+      }
+      log.error("The node could not start: {}", cause.toString(), cause);
+      return 1;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("Stopping node {}", node.nodeId());
+      try {
+        node.stop().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        log.info("Node {} stopped", node.nodeId());
+      } catch (Exception e) {
+        log.warn("Clean stop did not finish: {}", e.toString());
+      } finally {
+        stopped.countDown();
+      }
+    }, "center-shutdown"));
+    System.out.println(Banner.of(node));
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  static CenterConfig configFrom(String[] args) {
+    Path file = null;
+    Map<String, String> overrides = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--config" -> {
+          if (i + 1 >= args.length) throw new ConfigException("--config needs a file");
+          file = Path.of(args[++i]);
+          if (!Files.isReadable(file)) throw new ConfigException("--config: cannot read " + file);
+        }
+        case "--set" -> {
+          if (i + 1 >= args.length || !args[i + 1].contains("=")) {
+            throw new ConfigException("--set needs key=value");
+          }
+          String kv = args[++i];
+          overrides.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+        }
+        default -> throw new ConfigException("unknown argument '" + args[i]
+            + "' (usage: [--config FILE] [--set key=value]... | simulate --help)");
+      }
+    }
+    if (file == null && Files.isReadable(Path.of("conf/center.yaml"))) file = Path.of("conf/center.yaml");
+    return CenterConfig.from(Settings.load(file, System.getenv(), overrides));
+  }
+}

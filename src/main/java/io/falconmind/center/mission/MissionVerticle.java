@@ -1,6 +1,7 @@
 package io.falconmind.center.mission;
 
 import io.falconmind.center.app.CenterConfig;
+import io.falconmind.center.device.DeviceSignals;
 import io.falconmind.center.control.Applied;
 import io.falconmind.center.control.Command;
 import io.falconmind.center.control.Command.Assignment;
@@ -30,8 +31,6 @@ import java.util.function.LongSupplier;
  */
 public final class MissionVerticle extends VerticleBase {
 
-  /** Local publish of telemetry (soft state) by the device gateway: {deviceId, battery, lat, lon, ...}. */
-  public static final String TELEMETRY = "center.device.telemetry";
 
   private static final Logger log = LoggerFactory.getLogger(MissionVerticle.class);
   private static final int MAX_ASSIGNMENTS_PER_PASS = 2000;
@@ -72,7 +71,7 @@ public final class MissionVerticle extends VerticleBase {
     var bus = vertx.eventBus();
     consumers.add(bus.<Applied>localConsumer(ControlClient.APPLIED, m -> onApplied(m.body())));
     consumers.add(bus.<NodeStatus>localConsumer(RaftVerticle.ROLE, m -> onRole(m.body())));
-    consumers.add(bus.<JsonObject>localConsumer(TELEMETRY, m -> onTelemetry(m.body())));
+    consumers.add(bus.<JsonObject>localConsumer(DeviceSignals.TELEMETRY, m -> onTelemetry(m.body())));
     List<Future<?>> ready = new ArrayList<>();
     for (MessageConsumer<?> c : consumers) ready.add(c.completion());
     return Future.all(ready)

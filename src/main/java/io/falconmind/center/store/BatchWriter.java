@@ -6,6 +6,7 @@ import io.falconmind.center.control.Event;
 import io.falconmind.center.control.Mission;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.OffsetDateTime;
@@ -21,7 +22,7 @@ import java.util.Map;
  * <ul>
  *   <li>the transaction first locks {@code control_meta} (serializing writers on several nodes)
  *       and skips every row at or below its {@code last_seq}: those events and their effects are
- *       already durable;</li>
+ *       already durable; a batch that would leave a gap after {@code last_seq} is refused;</li>
  *   <li>every upsert and delete is further guarded by the row's {@code seq}.</li>
  * </ul>
  * Thread-safe (no state of its own). A failed future means nothing of the batch was written.
@@ -95,23 +96,36 @@ final class BatchWriter {
         eventRows(kept));
   }
 
-  /** Persists a prepared batch in one transaction; rows at or below the persisted seq are skipped. */
+  /**
+   * Persists a prepared batch in one transaction; rows at or below the persisted seq are skipped.
+   * Fails with a 409 {@link StoreException}, writing nothing, when the batch starts past the
+   * persisted seq + 1: events in between were never written, and writing on would make "persisted
+   * up to seq" untrue. The writer must first re-write the missing range (as a new leader does with
+   * what is committed but not persisted).
+   */
   Future<Void> write(Prepared batch) {
-    return pool.withTransaction(conn -> {
-      // The row lock serializes writers (a new leader and an old one); the statements after it
-      // see the seq the other one committed. One connection runs them in order, and sent together
-      // they cost one round trip.
-      List<Future<?>> steps = new ArrayList<>(6);
-      steps.add(conn.query("SELECT last_seq FROM control_meta WHERE id = 1 FOR UPDATE").execute()
-          .compose(rows -> rows.size() == 1 ? Future.succeededFuture()
-              : Future.failedFuture(new IllegalStateException("control_meta row is missing"))));
-      if (batch.missions() != null) steps.add(conn.preparedQuery(UPSERT_MISSIONS).execute(batch.missions()));
-      if (batch.devices() != null) steps.add(conn.preparedQuery(UPSERT_DEVICES).execute(batch.devices()));
-      if (batch.removed() != null) steps.add(conn.preparedQuery(DELETE_DEVICES).execute(batch.removed()));
-      steps.add(conn.preparedQuery(INSERT_EVENTS).execute(batch.eventRows()));
-      steps.add(conn.preparedQuery(ADVANCE_META).execute(Tuple.of(batch.lastSeq())));
-      return Future.all(steps).mapEmpty();
-    });
+    return pool.withTransaction(conn -> conn
+        .query("SELECT last_seq FROM control_meta WHERE id = 1 FOR UPDATE").execute()
+        .compose(rows -> {
+          if (rows.size() != 1) return Future.failedFuture(new IllegalStateException("control_meta row is missing"));
+          long persisted = rows.iterator().next().getLong(0);
+          if (batch.firstSeq() > persisted + 1) {
+            return Future.failedFuture(new StoreException(409, "events " + (persisted + 1) + ".." + (batch.firstSeq() - 1)
+                + " were never persisted; this batch starts at " + batch.firstSeq()));
+          }
+          return persisted >= batch.lastSeq() ? Future.succeededFuture() : writeRows(conn, batch);
+        }));
+  }
+
+  private static Future<Void> writeRows(SqlConnection conn, Prepared batch) {
+    // One connection runs them in order; sent together they cost one round trip.
+    List<Future<?>> steps = new ArrayList<>(5);
+    if (batch.missions() != null) steps.add(conn.preparedQuery(UPSERT_MISSIONS).execute(batch.missions()));
+    if (batch.devices() != null) steps.add(conn.preparedQuery(UPSERT_DEVICES).execute(batch.devices()));
+    if (batch.removed() != null) steps.add(conn.preparedQuery(DELETE_DEVICES).execute(batch.removed()));
+    steps.add(conn.preparedQuery(INSERT_EVENTS).execute(batch.eventRows()));
+    steps.add(conn.preparedQuery(ADVANCE_META).execute(Tuple.of(batch.lastSeq())));
+    return Future.all(steps).mapEmpty();
   }
 
   /** Prepares and writes in one go. */

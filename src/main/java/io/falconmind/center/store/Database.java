@@ -126,8 +126,12 @@ public final class Database {
   }
 
   /**
-   * What a new Raft group starts from after a full restart: see {@link SnapshotLoader}. Fails when
-   * the database is unreachable; the caller retries.
+   * What a new Raft group starts from after a full restart, read in one consistent transaction:
+   * index 0; seq = the last persisted seq (0 on an empty database); every device, OFFLINE on no
+   * node (connection state is not durable; {@code ControlState.restore} recomputes their load);
+   * every unfinished mission plus those finished within {@code retainFinishedSec} of
+   * {@code nowMillis}; the idempotency keys of missions created within
+   * {@code idempotencyRetentionSec}. Fails when the database is unreachable; the caller retries.
    */
   public Future<ControlSnapshot> loadSnapshot(long nowMillis, CenterConfig.Missions missions) {
     return new SnapshotLoader(pool).load(nowMillis, missions);

@@ -124,10 +124,6 @@ final class GroupCommit<P> {
     return pendingEvents;
   }
 
-  long persistedSeq() {
-    return persistedSeq;
-  }
-
   /**
    * Stops taking entries and completes once everything queued is written, or fails after
    * {@code timeoutMs} (the rest is then left for the next writer: it was never reported persisted).

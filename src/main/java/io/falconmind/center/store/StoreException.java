@@ -4,7 +4,8 @@ import io.vertx.pgclient.PgException;
 
 /**
  * A failure of the store with an HTTP-style status: 400 for a bad request (malformed cursor, limit
- * out of range), 503 when PostgreSQL cannot be reached, 500 for anything else. The query consumer
+ * out of range), 409 for a write that would leave a gap in the persisted events, 503 when
+ * PostgreSQL cannot be reached, 500 for anything else. The query consumer
  * turns it into {@code message.fail(status, message)}.
  */
 public final class StoreException extends RuntimeException {

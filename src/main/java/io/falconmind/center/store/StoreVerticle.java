@@ -15,14 +15,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * The store of one node: persists what the control plane applies and serves reads of it.
  * <ul>
  *   <li>Consumes {@link ControlClient#APPLIED} (local) and writes it by {@link GroupCommit} through
- *       {@link BatchWriter} (encoding on worker threads); publishes {@link PersistedEvents} on {@link ControlClient#PERSISTED}
- *       (local) in log order once durable. Deploy it before the control plane starts applying, so
- *       it sees the applied stream from its start.</li>
+ *       {@link BatchWriter} (encoding on worker threads); publishes {@link PersistedEvents} on
+ *       {@link ControlClient#PERSISTED} (local) in log order once durable. Deploy it before the
+ *       control plane starts applying, so it sees the applied stream from its start. Writes are
+ *       idempotent, so a store on every node may write the same stream; each skips what another
+ *       already persisted.</li>
  *   <li>Serves {@link StoreClient#QUERY}; a failure answers {@code fail(status, message)}: 400 for
  *       bad input, 503 when PostgreSQL is unreachable, 500 otherwise.</li>
  *   <li>Prunes events older than {@code store.eventRetentionHours}, every minute.</li>
@@ -41,6 +44,7 @@ public final class StoreVerticle extends VerticleBase {
 
   private final Database database;
   private final CenterConfig.Store config;
+  private final LongSupplier clock;
   private StoreQueries queries;
   private GroupCommit<BatchWriter.Prepared> groupCommit;
   private EventPruner pruner;
@@ -49,8 +53,14 @@ public final class StoreVerticle extends VerticleBase {
   private boolean pruning;
 
   public StoreVerticle(Database database, CenterConfig.Store config) {
+    this(database, config, System::currentTimeMillis);
+  }
+
+  /** @param clock wall clock in epoch ms, for the event retention */
+  StoreVerticle(Database database, CenterConfig.Store config, LongSupplier clock) {
     this.database = database;
     this.config = config;
+    this.clock = clock;
   }
 
   @Override
@@ -131,7 +141,7 @@ public final class StoreVerticle extends VerticleBase {
   private void prune() {
     if (pruning) return;
     pruning = true;
-    long cutoff = System.currentTimeMillis() - config.eventRetentionHours() * 3_600_000L;
+    long cutoff = clock.getAsLong() - config.eventRetentionHours() * 3_600_000L;
     pruner.prune(cutoff)
         .onSuccess(n -> {
           if (n > 0) LOG.info("pruned {} events older than {} h", n, config.eventRetentionHours());

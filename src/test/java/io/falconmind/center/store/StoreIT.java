@@ -162,6 +162,42 @@ class StoreIT {
   }
 
   @Test
+  void twoWritersOfTheSameStreamEndInTheSameState() {
+    ControlScript script = busyDay();
+    List<Event> events = allEvents(script);
+
+    // an old and a new leader, each writing the stream in order, in batches of their own sizes
+    await(Future.all(inOrder(new BatchWriter(db.pool()), events, 4), inOrder(new BatchWriter(db.pool()), events, 7)));
+
+    assertMatchesState(script);
+  }
+
+  @Test
+  void aBatchThatWouldLeaveAGapIsRefusedAndWritesNothing() {
+    ControlScript script = busyDay();
+    List<Event> events = allEvents(script);
+    BatchWriter writer = new BatchWriter(db.pool());
+    await(writer.write(events.subList(0, 5)));
+
+    Throwable refused = awaitFailure(writer.write(events.subList(6, 10)));
+
+    assertThat(refused).isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.status()).isEqualTo(409));
+    assertThat(count(db, "events")).isEqualTo(5);
+    assertThat(one(db, "SELECT last_seq FROM control_meta").getLong(0)).isEqualTo(5);
+    await(writer.write(events.subList(5, events.size())));
+    assertMatchesState(script);
+  }
+
+  private static Future<Void> inOrder(BatchWriter writer, List<Event> events, int batch) {
+    Future<Void> chain = Future.succeededFuture();
+    for (int from = 0; from < events.size(); from += batch) {
+      List<Event> slice = events.subList(from, Math.min(events.size(), from + batch));
+      chain = chain.compose(v -> writer.write(slice));
+    }
+    return chain;
+  }
+
+  @Test
   void aRemovedDeviceIsDeleted() {
     ControlScript script = new ControlScript();
     script.register("d1");

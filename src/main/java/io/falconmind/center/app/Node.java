@@ -1,0 +1,136 @@
+package io.falconmind.center.app;
+
+import io.falconmind.center.api.HttpVerticle;
+import io.falconmind.center.control.ControlClient;
+import io.falconmind.center.control.ControlSnapshot;
+import io.falconmind.center.device.DeviceVerticle;
+import io.falconmind.center.mission.MissionVerticle;
+import io.falconmind.center.mqtt.MqttVerticle;
+import io.falconmind.center.raft.RaftVerticle;
+import io.falconmind.center.store.Database;
+import io.falconmind.center.store.StoreVerticle;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * One control-center node: its Vert.x instance, database and verticles, started in dependency
+ * order and stopped in reverse (stop accepting, finish pending writes, stop PostgreSQL). Used by
+ * the entry point and by tests that run nodes in one JVM.
+ */
+public final class Node {
+
+  private static final Logger log = LoggerFactory.getLogger(Node.class);
+
+  private final CenterConfig config;
+  private final NodeIdentity identity;
+  private final Vertx vertx;
+  private final PrometheusMeterRegistry registry;
+  private final Deque<String> deployments = new ArrayDeque<>();
+  private Database database;
+
+  private Node(CenterConfig config, NodeIdentity identity, Vertx vertx, PrometheusMeterRegistry registry) {
+    this.config = config;
+    this.identity = identity;
+    this.vertx = vertx;
+    this.registry = registry;
+  }
+
+  /**
+   * Starts a node. Reads or creates the node's identity in its data directory (blocking file I/O:
+   * call from a thread that may block, never from an event loop). The future fails when any part
+   * cannot start; the node is then stopped again.
+   */
+  public static Future<Node> start(CenterConfig config) {
+    NodeIdentity identity = NodeIdentity.resolve(config.node(), config.auth());
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+            .setJvmMetricsEnabled(true)))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+    Node node = new Node(config, identity, vertx, registry);
+    return node.deployAll()
+        .map(node)
+        .recover(e -> node.stop().transform(x -> Future.<Node>failedFuture(e)));
+  }
+
+  private Future<Void> deployAll() {
+    ControlClient.registerCodecs(vertx);
+    return Database.open(vertx, config.postgres(), config.store(), config.node().dataDir())
+        .compose(db -> {
+          database = db;
+          return db.loadSnapshot(System.currentTimeMillis(), config.missions());
+        })
+        .compose(this::deployControlPlane)
+        .compose(v -> deploy(() -> new MissionVerticle(config.missions(), config.scheduler()), 1))
+        .compose(v -> deploy(() -> new DeviceVerticle(identity.nodeId(), config.mqtt(), registry), 1))
+        .compose(v -> deploy(() -> new MqttVerticle(identity.nodeId(), config.mqtt(), registry), mqttInstances()))
+        .compose(v -> deploy(() -> new HttpVerticle(identity.nodeId(), config, identity.adminToken(), registry), 1))
+        .onSuccess(v -> log.info("node {} started", identity.nodeId()));
+  }
+
+  private Future<Void> deployControlPlane(ControlSnapshot snapshot) {
+    return deploy(() -> new StoreVerticle(database, config.store()), 1)
+        .compose(v -> deploy(() -> new RaftVerticle(identity.nodeId(), config.raft(),
+            config.missions().policy(), snapshot), 1));
+  }
+
+  private int mqttInstances() {
+    int n = config.mqtt().instances();
+    return n > 0 ? n : Math.max(1, Runtime.getRuntime().availableProcessors());
+  }
+
+  private Future<Void> deploy(java.util.function.Supplier<io.vertx.core.Deployable> verticle, int instances) {
+    return vertx.deployVerticle(verticle, new DeploymentOptions().setInstances(instances))
+        .onSuccess(deployments::push)
+        .mapEmpty();
+  }
+
+  /** Undeploys the verticles newest first, closes the database, then Vert.x. Never fails. */
+  public Future<Void> stop() {
+    Future<Void> chain = Future.succeededFuture();
+    while (!deployments.isEmpty()) {
+      String id = deployments.pop();
+      chain = chain.compose(v -> vertx.undeploy(id).recover(e -> {
+        log.warn("stopping {} failed: {}", id, e.getMessage());
+        return Future.succeededFuture();
+      }));
+    }
+    return chain
+        .compose(v -> database == null ? Future.<Void>succeededFuture() : database.close().otherwiseEmpty())
+        .compose(v -> vertx.close().otherwiseEmpty())
+        .onComplete(v -> registry.close());
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public String nodeId() {
+    return identity.nodeId();
+  }
+
+  public String adminToken() {
+    return identity.adminToken();
+  }
+
+  /** Whether this start generated the admin token (it is then printed once). */
+  public boolean adminTokenGenerated() {
+    return identity.tokenGenerated();
+  }
+
+  public CenterConfig config() {
+    return config;
+  }
+}
