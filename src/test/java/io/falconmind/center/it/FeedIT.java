@@ -44,7 +44,8 @@ class FeedIT {
 
   @BeforeAll
   static void start() {
-    node = TestNode.start(Map.of("feed.bufferEvents", "8"));
+    node = TestNode.start(Map.of("feed.bufferEvents", "8", "feed.sessionQueueEvents", "16",
+        "http.maxBodyBytes", String.valueOf(8 * 1024 * 1024)));
     vertx = Vertx.vertx();
     client = vertx.createWebSocketClient();
   }
@@ -153,6 +154,54 @@ class FeedIT {
     assertThat(frame.getBoolean("soft")).isTrue();
     assertThat(frame.containsKey("seq")).isFalse();
     assertThat(plain.frames()).noneMatch(f -> "device.telemetry".equals(f.getString("type")));
+  }
+
+  @Test
+  void closesAClientThatStopsReadingAndLetsItResumeWithoutLoss() throws Exception {
+    List<JsonObject> frames = new CopyOnWriteArrayList<>();
+    List<Integer> closed = new CopyOnWriteArrayList<>();
+    WebSocket ws = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.httpPort)
+        .setURI("/api/v1/feed?types=mission.submitted").addHeader("Authorization", "Bearer " + node.node.adminToken()))
+        .map(w -> {
+          w.textMessageHandler(t -> frames.add(new JsonObject(t)));
+          w.closeHandler(v -> closed.add((int) w.closeStatusCode()));
+          w.pause();
+          return w;
+        }).await(20, TimeUnit.SECONDS);
+    open.add(ws);
+    String blob = "x".repeat(1000);
+    io.vertx.core.json.JsonArray batch = new io.vertx.core.json.JsonArray();
+    for (int i = 0; i < 1000; i++) {
+      batch.add(new JsonObject().put("type", "feed-flood").put("payload", new JsonObject().put("blob", blob)));
+    }
+    JsonObject body = new JsonObject().put("missions", batch);
+    // Enough events to fill the socket buffers of both ends and then the session's queue.
+    int rounds = 0;
+    while (rounds < 10) {
+      assertThat(node.api.post("/api/v1/missions/batch", body).status()).isEqualTo(201);
+      rounds++;
+    }
+    long end = seq();
+    ws.resume();
+    Eventually.until(WAIT, "the slow client to be closed", () -> closed, c -> !c.isEmpty());
+    JsonObject last = frames.get(frames.size() - 1);
+    assertThat(closed.get(0)).isEqualTo(1013);
+    assertThat(last.getString("type")).isEqualTo("feed.error");
+    assertThat(last.getString("code")).isEqualTo("slow-consumer");
+    long resumeSince = last.getLong("resumeSince");
+    List<Long> received = frames.stream().filter(f -> f.containsKey("seq")).map(f -> f.getLong("seq")).toList();
+    assertThat(received).isNotEmpty();
+    assertThat(received.get(received.size() - 1)).isEqualTo(resumeSince);
+
+    Feed resumed = connect("?types=mission.submitted&since=" + resumeSince);
+    Eventually.until(WAIT, "the rest of the flood", resumed::seqs, x -> !x.isEmpty() && x.get(x.size() - 1) >= end);
+    List<Long> rest = resumed.seqs();
+    assertThat(rest.get(0)).isGreaterThan(resumeSince);
+    assertThat(rest).doesNotHaveDuplicates().isSorted();
+    java.util.Set<Long> all = new java.util.HashSet<>(received);
+    for (long x : rest) assertThat(all.add(x)).as("seq " + x + " sent twice").isTrue();
+    assertThat(all.stream().filter(x -> x <= end).count()).as("every mission.submitted event exactly once")
+        .isEqualTo(rounds * 1000L);
   }
 
   @Test
