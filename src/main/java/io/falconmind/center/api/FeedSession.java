@@ -117,6 +117,13 @@ final class FeedSession {
       if (phase == Phase.LIVE && backlog.isEmpty() && !sink.writeQueueFull() && filter.matches(entry)) sink.send(entry);
       return;
     }
+    if (phase == Phase.LIVE && lastSeq >= 0 && entry.seq() > lastSeq + 1) {
+      // This node's stream skipped events (they exist: seq never skips); read them from the store.
+      phase = Phase.CATCHING_UP;
+      pending.add(entry);
+      fetchNext();
+      return;
+    }
     if (phase == Phase.CATCHING_UP) {
       if (pending.size() >= maxQueued) {
         // Everything offered here is already persisted: drop the buffer and read it from the store.

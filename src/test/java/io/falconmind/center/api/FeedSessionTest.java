@@ -175,6 +175,22 @@ class FeedSessionTest {
   }
 
   @Test
+  void fillsAGapInTheLiveStreamFromTheStore() {
+    FeedHub hub = new FeedHub(10);
+    FeedSession session = new FeedSession(sink, FeedFilter.ALL, hub, history, 10, 5);
+    session.start(null);
+    persist(hub, 1, "m");
+    history.store(2, "mission.updated", "m");
+    history.store(3, "mission.updated", "m");
+    persist(hub, 4, "m");
+    assertThat(session.live()).isFalse();
+    history.releaseAll();
+    persist(hub, 5, "m");
+    assertThat(sink.seqs()).containsExactly(1L, 2L, 3L, 4L, 5L);
+    assertThat(session.live()).isTrue();
+  }
+
+  @Test
   void forgetsAClientThatWentAway() {
     FeedHub hub = new FeedHub(10);
     new FeedSession(sink, FeedFilter.ALL, hub, history, 10, 5).start(null);

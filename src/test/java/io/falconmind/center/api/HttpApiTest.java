@@ -39,6 +39,7 @@ class HttpApiTest {
   static Vertx vertx;
   static WebClient client;
   static int port;
+  static InProcessControlPlane control;
 
   @BeforeAll
   static void start() throws Exception {
@@ -46,7 +47,8 @@ class HttpApiTest {
     CenterConfig config = CenterConfig.from(Settings.load(null, Map.of(),
         Map.of("http.host", "127.0.0.1", "http.port", "0", "http.maxBodyBytes", "4096", "missions.maxBatch", "3")));
     HttpVerticle http = new HttpVerticle("n1", config, TOKEN, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    vertx.deployVerticle(new InProcessControlPlane())
+    control = new InProcessControlPlane();
+    vertx.deployVerticle(control)
         .compose(id -> vertx.deployVerticle(http))
         .await(30, TimeUnit.SECONDS);
     port = http.actualPort();
@@ -199,6 +201,24 @@ class HttpApiTest {
     assertThat(r.bodyAsJsonObject().getJsonArray("items")).isNotEmpty();
     problem(call(HttpMethod.GET, "/api/v1/missions?state=LOST", null), 400, "validation-failed");
     problem(call(HttpMethod.GET, "/api/v1/missions?after=zz", null), 400, "invalid-cursor");
+  }
+
+  @Test
+  void answersWithoutALeaderWith503AndRetryAfterAndIsNotReady() throws Exception {
+    control.leader = false;
+    try {
+      HttpResponse<Buffer> r = call(HttpMethod.POST, "/api/v1/missions", "{\"type\":\"survey\"}");
+      problem(r, 503, "no-leader");
+      assertThat(r.getHeader("Retry-After")).isNotBlank();
+      HttpResponse<Buffer> ready = client.get("/health/ready").send().await(10, TimeUnit.SECONDS);
+      assertThat(ready.statusCode()).isEqualTo(503);
+      assertThat(ready.bodyAsJsonObject().getJsonObject("checks").getJsonObject("control").getString("status"))
+          .isEqualTo("DOWN");
+      assertThat(ready.bodyAsJsonObject().getJsonObject("checks").getJsonObject("store").getString("status"))
+          .isEqualTo("UP");
+    } finally {
+      control.leader = true;
+    }
   }
 
   @Test
