@@ -66,7 +66,7 @@ public class MissionBench {
     long maxMissions = 1_000_000;
     int drainSec = 30;
     int readySec = 180;
-    String feedTypes = "mission.";
+    String feedTypes = "mission.assigned,mission.succeeded,mission.failed,mission.expired,mission.canceled";
     String sim = "inproc";
     Path out;
     String command;
@@ -134,7 +134,7 @@ public class MissionBench {
           "  --connections N      HTTP connections for submits (default 8)",
           "  --max-missions N     hard cap on missions submitted (default 1000000)",
           "  --drain-sec S        wait after the last step for outstanding missions (default 30)",
-          "  --feed-types T       feed type filter (default mission.)",
+          "  --feed-types T       feed type filter (default: assigned, succeeded and the other ends of missions)",
           "  --sim inproc|none    run the fleet here, or expect devices already online (default inproc)",
           "  --out FILE           write the results as Markdown",
           "  --command TEXT       the command line to record in the results",
@@ -190,6 +190,8 @@ public class MissionBench {
     long endNanos;
     double heapMb = -1;
     double rssMb = -1;
+    double nodeAssignP50Ms = -1;
+    double nodeAssignP99Ms = -1;
 
     Step(int rate) {
       this.rate = rate;
@@ -297,16 +299,13 @@ public class MissionBench {
     say("fleet: %s", fleet.stats().line());
   }
 
-  /** The center's own view: every device of the prefix ONLINE (best effort: paging unknown). */
+  /** The center's own view: every device of the prefix listed ONLINE by {@code GET /devices}. */
   private void waitForDevicesOnline() throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.readySec);
     int online = -1;
     while (System.nanoTime() < deadline) {
-      online = await(http.get(base + "/devices").addQueryParam("limit", "10000")
-          .putHeader("Authorization", "Bearer " + o.token).timeout(10_000).send()
-          .map(this::countOnline).otherwise(-1), 15);
-      if (online >= o.devices) break;
-      if (online < 0) break;
+      online = countOnline();
+      if (online >= o.devices || online < 0) break;
       await(vertx.timer(500), 5);
     }
     if (online < 0) {
@@ -320,22 +319,26 @@ public class MissionBench {
     }
   }
 
-  private int countOnline(HttpResponse<Buffer> r) {
-    if (r.statusCode() != 200) return -1;
-    Object body = r.bodyAsJson(Object.class);
-    JsonArray items = null;
-    if (body instanceof JsonArray) items = (JsonArray) body;
-    else if (body instanceof JsonObject) {
-      JsonObject obj = (JsonObject) body;
-      items = obj.getJsonArray("items", obj.getJsonArray("devices"));
+  /** Pages through {@code GET /devices?state=ONLINE}; -1 when the answer cannot be read. */
+  private int countOnline() throws Exception {
+    int count = 0;
+    String after = null;
+    for (int page = 0; page < 1000; page++) {
+      var req = http.get(base + "/devices").addQueryParam("state", "ONLINE").addQueryParam("limit", "500")
+          .putHeader("Authorization", "Bearer " + o.token).timeout(10_000);
+      if (after != null) req.addQueryParam("after", after);
+      JsonObject body = await(req.send().map(r -> r.statusCode() == 200 ? r.bodyAsJsonObject() : null)
+          .otherwise((JsonObject) null), 15);
+      if (body == null || body.getJsonArray("items") == null) return -1;
+      JsonArray items = body.getJsonArray("items");
+      for (int i = 0; i < items.size(); i++) {
+        JsonObject d = items.getJsonObject(i);
+        if (d.getString("id", "").startsWith(o.prefix + "-") && "ONLINE".equals(d.getString("state"))) count++;
+      }
+      after = body.getString("next");
+      if (after == null) return count;
     }
-    if (items == null) return -1;
-    int n = 0;
-    for (int i = 0; i < items.size(); i++) {
-      JsonObject d = items.getJsonObject(i);
-      if (d.getString("id", "").startsWith(o.prefix + "-") && "ONLINE".equals(d.getString("state"))) n++;
-    }
-    return n;
+    return count;
   }
 
   private void openFeed() throws Exception {
@@ -489,7 +492,10 @@ public class MissionBench {
     try {
       String text = await(http.get("/metrics").putHeader("Authorization", "Bearer " + o.token)
           .timeout(10_000).send().map(HttpResponse::bodyAsString), 15);
-      step.heapMb = heapBytes(text) / (1024.0 * 1024.0);
+      double heap = heapBytes(text);
+      step.heapMb = heap < 0 ? -1 : heap / (1024.0 * 1024.0);
+      step.nodeAssignP50Ms = metric(text, "center_submit_to_assign_seconds{", "quantile=\"0.5\"") * 1000;
+      step.nodeAssignP99Ms = metric(text, "center_submit_to_assign_seconds{", "quantile=\"0.99\"") * 1000;
     } catch (Exception e) {
       say("  /metrics unreadable: %s", e.getMessage());
     }
@@ -504,6 +510,22 @@ public class MissionBench {
         // the node is gone or not on this host: leave it out
       }
     }
+  }
+
+  /** The value of the first sample of a metric whose labels contain {@code label}; -1 if absent. */
+  static double metric(String prometheus, String prefix, String label) {
+    if (prometheus == null) return -1;
+    for (String line : prometheus.split("\n")) {
+      if (line.startsWith(prefix) && line.contains(label)) {
+        String[] parts = line.trim().split("\\s+");
+        try {
+          return Double.parseDouble(parts[parts.length - 1]);
+        } catch (NumberFormatException e) {
+          return -1;
+        }
+      }
+    }
+    return -1;
   }
 
   /** Sum of {@code jvm_memory_used_bytes{area="heap",...}} over the memory pools. */
@@ -557,8 +579,8 @@ public class MissionBench {
         .append(o.batch == 1 ? "single `POST /missions`" : "`POST /missions/batch` of " + o.batch)
         .append(" over ").append(o.connections).append(" HTTP connections, ").append(o.stepSec)
         .append(" s per step. Node, devices and load generator share the machine.\n\n");
-    sb.append("| target/s | submitted/s | acked/s | succeeded/s | refused | ack p50 ms | ack p99 ms | ack max ms | assign p50 ms | assign p99 ms | e2e p50 ms | e2e p99 ms | heap MB | RSS MB | note |\n");
-    sb.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    sb.append("| target/s | submitted/s | acked/s | succeeded/s | refused | ack p50 ms | ack p99 ms | ack max ms | assign p50 ms | assign p99 ms | e2e p50 ms | e2e p99 ms | node assign p50/p99 ms | heap MB | RSS MB | note |\n");
+    sb.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (Step s : steps) {
       if (s.endNanos == 0) continue;
       long[] ack = s.ackMs.sorted();
@@ -566,11 +588,13 @@ public class MissionBench {
       long[] e2e = s.e2eMs.sorted();
       double sec = s.seconds();
       sb.append(String.format(Locale.ROOT,
-          "| %d | %.0f | %.0f | %.0f | %d | %d | %d | %d | %d | %d | %d | %d | %s | %s | %s |\n",
+          "| %d | %.0f | %.0f | %.0f | %d | %d | %d | %d | %d | %d | %d | %d | %s | %s | %s | %s |\n",
           s.rate, s.sent.sum() / sec, s.accepted.sum() / sec, s.succeeded.sum() / sec, s.refused.sum(),
           Samples.percentile(ack, 50), Samples.percentile(ack, 99), ack.length == 0 ? -1 : ack[ack.length - 1],
           Samples.percentile(asg, 50), Samples.percentile(asg, 99), Samples.percentile(e2e, 50),
-          Samples.percentile(e2e, 99), s.heapMb < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", s.heapMb),
+          Samples.percentile(e2e, 99),
+          s.nodeAssignP50Ms < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f/%.1f", s.nodeAssignP50Ms, s.nodeAssignP99Ms),
+          s.heapMb < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", s.heapMb),
           s.rssMb < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", s.rssMb),
           s.saturated ? "saturated (backlog " + s.maxBacklog + ")" : ""));
     }
@@ -586,7 +610,8 @@ public class MissionBench {
         .append("mission (201); *succeeded/s* `mission.succeeded` events on the feed during the step; *ack* the HTTP\n")
         .append("round trip of a submit measured from the moment its batch fell due (includes waiting for a free\n")
         .append("connection); *assign* the `mission.assigned` event's `at` minus the mission's `createdAt`;\n")
-        .append("*e2e* `finishedAt` minus `createdAt` of SUCCEEDED missions; *heap* the node's\n")
+        .append("*e2e* `finishedAt` minus `createdAt` of SUCCEEDED missions; *node assign* the node's own\n")
+        .append("`center_submit_to_assign_seconds` quantiles (first assignments, recent window); *heap* the node's\n")
         .append("`jvm_memory_used_bytes{area=\"heap\"}` at the end of the step; *RSS* its resident memory.\n");
     sb.append("\n## Machine\n\n```\n").append(machine()).append("```\n");
     return sb.toString();
