@@ -65,6 +65,7 @@ public class MissionBench {
     int connections = 8;
     long maxMissions = 1_000_000;
     int drainSec = 30;
+    int warmupSec = 5;
     int readySec = 180;
     String feedTypes = "mission.assigned,mission.succeeded,mission.failed,mission.expired,mission.canceled";
     String sim = "inproc";
@@ -97,6 +98,7 @@ public class MissionBench {
           case "--connections": o.connections = Integer.parseInt(v); break;
           case "--max-missions": o.maxMissions = Long.parseLong(v); break;
           case "--drain-sec": o.drainSec = Integer.parseInt(v); break;
+          case "--warmup-sec": o.warmupSec = Integer.parseInt(v); break;
           case "--ready-sec": o.readySec = Integer.parseInt(v); break;
           case "--feed-types": o.feedTypes = v; break;
           case "--sim": o.sim = v; break;
@@ -134,6 +136,7 @@ public class MissionBench {
           "  --connections N      HTTP connections for submits (default 8)",
           "  --max-missions N     hard cap on missions submitted (default 1000000)",
           "  --drain-sec S        wait after the last step for outstanding missions (default 30)",
+          "  --warmup-sec S       unrecorded warm-up at the first rate before the steps (default 5)",
           "  --feed-types T       feed type filter (default: assigned, succeeded and the other ends of missions)",
           "  --sim inproc|none    run the fleet here, or expect devices already online (default inproc)",
           "  --out FILE           write the results as Markdown",
@@ -218,6 +221,9 @@ public class MissionBench {
   private final List<String> notes = new ArrayList<>();
   private Fleet fleet;
   private WebSocket feed;
+  private WebSocketClient feedClient;
+  private volatile boolean closing;
+  private final LongAdder feedReconnects = new LongAdder();
 
   MissionBench(Options o) {
     this.o = o;
@@ -261,17 +267,29 @@ public class MissionBench {
     openFeed();
     await(vertx.timer(1000), 5);
     long budget = o.maxMissions;
+    if (o.warmupSec > 0) {
+      long planned = Math.min(budget, (long) o.rates.get(0) * o.warmupSec);
+      budget -= planned;
+      say("warm-up (not recorded)");
+      runStep(new Step(o.rates.get(0)), planned, o.warmupSec);
+    }
     for (int rate : o.rates) {
+      if (!nodeAlive()) {
+        notes.add("**The node process exited during the run (see its log); the steps after it are missing.**");
+        say("the node process is gone; stopping");
+        break;
+      }
       Step step = new Step(rate);
       steps.add(step);
       long planned = Math.min(budget, (long) rate * o.stepSec);
       budget -= planned;
       if (planned <= 0) break;
-      runStep(step, planned);
+      current = step;
+      runStep(step, planned, o.stepSec);
       sampleNode(step);
       printStep(step);
     }
-    drain();
+    if (nodeAlive()) drain();
     String report = report();
     System.out.println();
     System.out.println(report);
@@ -342,16 +360,37 @@ public class MissionBench {
   }
 
   private void openFeed() throws Exception {
-    int port = o.api.getPort() > 0 ? o.api.getPort() : 80;
-    WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions()
+    feedClient = vertx.createWebSocketClient(new WebSocketClientOptions()
         .setMaxFrameSize(1 << 20).setMaxMessageSize(16 << 20));
-    String uri = base + "/feed?token=" + URLEncoder.encode(o.token, StandardCharsets.UTF_8)
-        + "&types=" + URLEncoder.encode(o.feedTypes, StandardCharsets.UTF_8);
-    feed = await(ws.connect(new WebSocketConnectOptions().setHost(o.api.getHost()).setPort(port)
-        .setURI(uri).addHeader("Authorization", "Bearer " + o.token)), 10);
-    feed.textMessageHandler(this::onFeedText);
-    feed.closeHandler(v -> say("the feed closed"));
+    feed = await(connectFeed(null), 10);
     say("feed open (%s)", o.feedTypes);
+  }
+
+  /** Connects the feed; resumes after {@code since} when given, so a reconnect loses nothing. */
+  private Future<WebSocket> connectFeed(Long since) {
+    int port = o.api.getPort() > 0 ? o.api.getPort() : 80;
+    String uri = base + "/feed?token=" + URLEncoder.encode(o.token, StandardCharsets.UTF_8)
+        + "&types=" + URLEncoder.encode(o.feedTypes, StandardCharsets.UTF_8)
+        + (since == null ? "" : "&since=" + since);
+    return feedClient.connect(new WebSocketConnectOptions().setHost(o.api.getHost()).setPort(port)
+        .setURI(uri).addHeader("Authorization", "Bearer " + o.token)).map(ws -> {
+          ws.textMessageHandler(this::onFeedText);
+          ws.closeHandler(v -> onFeedClosed(ws));
+          return ws;
+        });
+  }
+
+  private void onFeedClosed(WebSocket ws) {
+    if (closing) return;
+    say("the feed closed (%s %s); resuming after seq %d", ws.closeStatusCode(), ws.closeReason(), lastSeq.get());
+    feedReconnects.increment();
+    if (feedReconnects.sum() > 20) {
+      notes.add("The feed closed more than 20 times; counting stopped.");
+      return;
+    }
+    vertx.setTimer(200, t -> connectFeed(lastSeq.get() < 0 ? null : lastSeq.get())
+        .onSuccess(next -> feed = next)
+        .onFailure(e -> say("feed reconnect failed: %s", e.getMessage())));
   }
 
   private void onFeedText(String text) {
@@ -365,9 +404,12 @@ public class MissionBench {
   }
 
   private void onEvent(JsonObject e) {
-    feedEvents.increment();
     Long seq = e.getLong("seq");
-    if (seq != null) lastSeq.accumulateAndGet(seq, Math::max);
+    if (seq != null) {
+      if (seq <= lastSeq.get()) return; // seen before a resume
+      lastSeq.set(seq);
+    }
+    feedEvents.increment();
     String type = e.getString("type", "");
     Step step = current;
     JsonObject m = e.getJsonObject("mission");
@@ -401,16 +443,19 @@ public class MissionBench {
   }
 
   /** Open-loop load: batches fall due on a fixed schedule whatever the center's answers. */
-  private void runStep(Step step, long planned) throws Exception {
+  private boolean nodeAlive() {
+    return o.nodePid <= 0 || ProcessHandle.of(o.nodePid).map(ProcessHandle::isAlive).orElse(false);
+  }
+
+  private void runStep(Step step, long planned, int stepSec) throws Exception {
     say("step %d missions/s for %d s (%d missions, batches of %d over %d connections)", step.rate,
-        o.stepSec, planned, o.batch, o.connections);
+        stepSec, planned, o.batch, o.connections);
     Promise<Void> done = Promise.promise();
     Context ctx = vertx.getOrCreateContext();
     int maxInFlight = o.connections * 2;
     long backlogLimit = Math.max(o.batch * 4L, step.rate * 2L);
     ctx.runOnContext(v -> {
       step.startNanos = System.nanoTime();
-      current = step;
       long[] sent = {0};
       int[] inFlight = {0};
       long[] timer = {0};
@@ -429,7 +474,7 @@ public class MissionBench {
           inFlight[0]++;
           submit(step, n, dueAt).onComplete(ar -> inFlight[0]--);
         }
-        boolean timeUp = now - step.startNanos > TimeUnit.SECONDS.toNanos(o.stepSec) + TimeUnit.SECONDS.toNanos(5);
+        boolean timeUp = now - step.startNanos > TimeUnit.SECONDS.toNanos(stepSec) + TimeUnit.SECONDS.toNanos(5);
         if ((sent[0] >= planned && inFlight[0] == 0) || timeUp) {
           vertx.cancelTimer(timer[0]);
           step.endNanos = System.nanoTime();
@@ -438,7 +483,7 @@ public class MissionBench {
         }
       });
     });
-    await(done.future(), o.stepSec + 60);
+    await(done.future(), stepSec + 60);
   }
 
   private Future<Void> submit(Step step, int n, long dueAt) {
@@ -603,7 +648,8 @@ public class MissionBench {
         .append(totalSucceeded.sum()).append(" SUCCEEDED on the feed, ").append(totalFailed.sum())
         .append(" failed/expired/canceled, ").append(outstanding).append(" not finished after a ")
         .append(o.drainSec).append(" s drain; ").append(feedEvents.sum()).append(" feed events, last seq ")
-        .append(lastSeq.get()).append(".\n");
+        .append(lastSeq.get()).append(feedReconnects.sum() > 0 ? ", feed resumed " + feedReconnects.sum() + " times" : "")
+        .append(".\n");
     if (fleet != null) sb.append("Fleet: ").append(fleet.stats().line()).append(".\n");
     for (String n : notes) sb.append("\n").append(n).append("\n");
     sb.append("\nColumns: *submitted/s* missions sent per second; *acked/s* missions the center answered with a\n")
@@ -700,6 +746,7 @@ public class MissionBench {
   }
 
   private void close() {
+    closing = true;
     try {
       if (feed != null) feed.close();
       if (fleet != null) await(fleet.stop(), 15);
