@@ -193,6 +193,10 @@ public class MissionBench {
     long endNanos;
     double heapMb = -1;
     double rssMb = -1;
+    long nodeTicks0 = -1;
+    long benchTicks0 = -1;
+    double nodeCpuPct = -1;
+    double benchCpuPct = -1;
     double nodeAssignP50Ms = -1;
     double nodeAssignP99Ms = -1;
 
@@ -454,6 +458,8 @@ public class MissionBench {
     Context ctx = vertx.getOrCreateContext();
     int maxInFlight = o.connections * 2;
     long backlogLimit = Math.max(o.batch * 4L, step.rate * 2L);
+    step.nodeTicks0 = cpuTicks(o.nodePid);
+    step.benchTicks0 = cpuTicks(ProcessHandle.current().pid());
     ctx.runOnContext(v -> {
       step.startNanos = System.nanoTime();
       long[] sent = {0};
@@ -484,6 +490,26 @@ public class MissionBench {
       });
     });
     await(done.future(), stepSec + 60);
+    step.nodeCpuPct = cpuPercent(step.nodeTicks0, cpuTicks(o.nodePid), step.seconds());
+    step.benchCpuPct = cpuPercent(step.benchTicks0, cpuTicks(ProcessHandle.current().pid()), step.seconds());
+  }
+
+  /** user + system CPU time of a process in clock ticks (USER_HZ, 100 on Linux); -1 if unknown. */
+  static long cpuTicks(long pid) {
+    if (pid <= 0) return -1;
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** Share of one core, in percent (200 = two cores busy). */
+  static double cpuPercent(long ticks0, long ticks1, double seconds) {
+    if (ticks0 < 0 || ticks1 < 0 || seconds <= 0) return -1;
+    return (ticks1 - ticks0) / 100.0 / seconds * 100.0;
   }
 
   private Future<Void> submit(Step step, int n, long dueAt) {
@@ -608,9 +634,10 @@ public class MissionBench {
   private void printStep(Step s) {
     long[] ack = s.ackMs.sorted();
     long[] asg = s.assignMs.sorted();
-    say("  -> acked %.0f/s, succeeded %.0f/s, ack p50/p99 %d/%d ms, assign p50/p99 %d/%d ms, heap %.0f MB%s",
+    say("  -> acked %.0f/s, succeeded %.0f/s, ack p50/p99 %d/%d ms, assign p50/p99 %d/%d ms, heap %.0f MB, CPU node %.0f%% bench %.0f%%%s",
         s.accepted.sum() / s.seconds(), s.succeeded.sum() / s.seconds(), Samples.percentile(ack, 50),
         Samples.percentile(ack, 99), Samples.percentile(asg, 50), Samples.percentile(asg, 99), s.heapMb,
+        s.nodeCpuPct, s.benchCpuPct,
         s.saturated ? " (saturated)" : "");
   }
 
@@ -624,8 +651,8 @@ public class MissionBench {
         .append(o.batch == 1 ? "single `POST /missions`" : "`POST /missions/batch` of " + o.batch)
         .append(" over ").append(o.connections).append(" HTTP connections, ").append(o.stepSec)
         .append(" s per step. Node, devices and load generator share the machine.\n\n");
-    sb.append("| target/s | submitted/s | acked/s | succeeded/s | refused | ack p50 ms | ack p99 ms | ack max ms | assign p50 ms | assign p99 ms | e2e p50 ms | e2e p99 ms | node assign p50/p99 ms | heap MB | RSS MB | note |\n");
-    sb.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    sb.append("| target/s | submitted/s | acked/s | succeeded/s | refused | ack p50 ms | ack p99 ms | ack max ms | assign p50 ms | assign p99 ms | e2e p50 ms | e2e p99 ms | node assign p50/p99 ms | heap MB | RSS MB | CPU node/bench % | note |\n");
+    sb.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (Step s : steps) {
       if (s.endNanos == 0) continue;
       long[] ack = s.ackMs.sorted();
@@ -633,7 +660,7 @@ public class MissionBench {
       long[] e2e = s.e2eMs.sorted();
       double sec = s.seconds();
       sb.append(String.format(Locale.ROOT,
-          "| %d | %.0f | %.0f | %.0f | %d | %d | %d | %d | %d | %d | %d | %d | %s | %s | %s | %s |\n",
+          "| %d | %.0f | %.0f | %.0f | %d | %d | %d | %d | %d | %d | %d | %d | %s | %s | %s | %s | %s |\n",
           s.rate, s.sent.sum() / sec, s.accepted.sum() / sec, s.succeeded.sum() / sec, s.refused.sum(),
           Samples.percentile(ack, 50), Samples.percentile(ack, 99), ack.length == 0 ? -1 : ack[ack.length - 1],
           Samples.percentile(asg, 50), Samples.percentile(asg, 99), Samples.percentile(e2e, 50),
@@ -641,6 +668,7 @@ public class MissionBench {
           s.nodeAssignP50Ms < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f/%.1f", s.nodeAssignP50Ms, s.nodeAssignP99Ms),
           s.heapMb < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", s.heapMb),
           s.rssMb < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", s.rssMb),
+          s.nodeCpuPct < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f/%.0f", s.nodeCpuPct, s.benchCpuPct),
           s.saturated ? "saturated (backlog " + s.maxBacklog + ")" : ""));
     }
     long outstanding = totalAccepted.sum() - totalSucceeded.sum() - totalFailed.sum();
@@ -658,7 +686,9 @@ public class MissionBench {
         .append("connection); *assign* the `mission.assigned` event's `at` minus the mission's `createdAt`;\n")
         .append("*e2e* `finishedAt` minus `createdAt` of SUCCEEDED missions; *node assign* the node's own\n")
         .append("`center_submit_to_assign_seconds` quantiles (first assignments, recent window); *heap* the node's\n")
-        .append("`jvm_memory_used_bytes{area=\"heap\"}` at the end of the step; *RSS* its resident memory.\n");
+        .append("`jvm_memory_used_bytes{area=\"heap\"}` at the end of the step; *RSS* its resident memory;\n")
+        .append("*CPU* the node's and the benchmark process's (load generator, feed reader and all simulated\n")
+        .append("devices) CPU time during the step, in percent of one core.\n");
     sb.append("\n## Machine\n\n```\n").append(machine()).append("```\n");
     return sb.toString();
   }
