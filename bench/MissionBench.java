@@ -197,6 +197,7 @@ public class MissionBench {
     long benchTicks0 = -1;
     double nodeCpuPct = -1;
     double benchCpuPct = -1;
+    double load1 = -1;
     double nodeAssignP50Ms = -1;
     double nodeAssignP99Ms = -1;
 
@@ -490,6 +491,7 @@ public class MissionBench {
       });
     });
     await(done.future(), stepSec + 60);
+    step.load1 = loadAverage();
     step.nodeCpuPct = cpuPercent(step.nodeTicks0, cpuTicks(o.nodePid), step.seconds());
     step.benchCpuPct = cpuPercent(step.benchTicks0, cpuTicks(ProcessHandle.current().pid()), step.seconds());
   }
@@ -501,6 +503,15 @@ public class MissionBench {
       String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
       String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
       return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** The machine's 1-minute load average; -1 if unknown. */
+  static double loadAverage() {
+    try {
+      return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
     } catch (IOException | RuntimeException e) {
       return -1;
     }
@@ -651,8 +662,8 @@ public class MissionBench {
         .append(o.batch == 1 ? "single `POST /missions`" : "`POST /missions/batch` of " + o.batch)
         .append(" over ").append(o.connections).append(" HTTP connections, ").append(o.stepSec)
         .append(" s per step. Node, devices and load generator share the machine.\n\n");
-    sb.append("| target/s | submitted/s | acked/s | succeeded/s | refused | ack p50 ms | ack p99 ms | ack max ms | assign p50 ms | assign p99 ms | e2e p50 ms | e2e p99 ms | node assign p50/p99 ms | heap MB | RSS MB | CPU node/bench % | note |\n");
-    sb.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    sb.append("| target/s | submitted/s | acked/s | succeeded/s | refused | ack p50 ms | ack p99 ms | ack max ms | assign p50 ms | assign p99 ms | e2e p50 ms | e2e p99 ms | node assign p50/p99 ms | heap MB | RSS MB | CPU node/bench % | load1 | note |\n");
+    sb.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (Step s : steps) {
       if (s.endNanos == 0) continue;
       long[] ack = s.ackMs.sorted();
@@ -660,7 +671,7 @@ public class MissionBench {
       long[] e2e = s.e2eMs.sorted();
       double sec = s.seconds();
       sb.append(String.format(Locale.ROOT,
-          "| %d | %.0f | %.0f | %.0f | %d | %d | %d | %d | %d | %d | %d | %d | %s | %s | %s | %s | %s |\n",
+          "| %d | %.0f | %.0f | %.0f | %d | %d | %d | %d | %d | %d | %d | %d | %s | %s | %s | %s | %.1f | %s |\n",
           s.rate, s.sent.sum() / sec, s.accepted.sum() / sec, s.succeeded.sum() / sec, s.refused.sum(),
           Samples.percentile(ack, 50), Samples.percentile(ack, 99), ack.length == 0 ? -1 : ack[ack.length - 1],
           Samples.percentile(asg, 50), Samples.percentile(asg, 99), Samples.percentile(e2e, 50),
@@ -669,6 +680,7 @@ public class MissionBench {
           s.heapMb < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", s.heapMb),
           s.rssMb < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", s.rssMb),
           s.nodeCpuPct < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f/%.0f", s.nodeCpuPct, s.benchCpuPct),
+          s.load1,
           s.saturated ? "saturated (backlog " + s.maxBacklog + ")" : ""));
     }
     long outstanding = totalAccepted.sum() - totalSucceeded.sum() - totalFailed.sum();
@@ -688,7 +700,8 @@ public class MissionBench {
         .append("`center_submit_to_assign_seconds` quantiles (first assignments, recent window); *heap* the node's\n")
         .append("`jvm_memory_used_bytes{area=\"heap\"}` at the end of the step; *RSS* its resident memory;\n")
         .append("*CPU* the node's and the benchmark process's (load generator, feed reader and all simulated\n")
-        .append("devices) CPU time during the step, in percent of one core.\n");
+        .append("devices) CPU time during the step, in percent of one core; *load1* the machine's 1-minute load\n")
+        .append("average at the end of the step (above the core count, other processes competed for the CPU).\n");
     sb.append("\n## Machine\n\n```\n").append(machine()).append("```\n");
     return sb.toString();
   }
@@ -716,6 +729,8 @@ public class MissionBench {
     sb.append("$ free -h\n").append(exec("free", "-h"));
     sb.append("$ java -version\n").append(exec("java", "-version"));
     sb.append("$ uname -srm\n").append(exec("uname", "-srm"));
+    sb.append("$ uptime\n").append(exec("uptime"));
+    sb.append("$ cat /proc/pressure/cpu\n").append(exec("cat", "/proc/pressure/cpu"));
     return sb.toString();
   }
 
