@@ -25,8 +25,8 @@ CREATE INDEX missions_created_idx ON missions (created_at DESC, id DESC);
 CREATE INDEX missions_state_created_idx ON missions (state, created_at DESC, id DESC);
 CREATE INDEX missions_type_created_idx ON missions (type, created_at DESC, id DESC);
 CREATE INDEX missions_device_created_idx ON missions (device_id, created_at DESC, id DESC);
--- Bootstrap: open missions, recently finished ones, recent idempotency keys.
-CREATE INDEX missions_open_idx ON missions (id) WHERE finished_at IS NULL;
+-- Bootstrap: open missions come through missions_state_created_idx; recently finished ones and
+-- recent idempotency keys through these partial indexes, which a row enters at most once.
 CREATE INDEX missions_finished_idx ON missions (finished_at) WHERE finished_at IS NOT NULL;
 CREATE INDEX missions_keys_idx ON missions (created_at) WHERE idempotency_key IS NOT NULL;
 
@@ -45,8 +45,9 @@ CREATE TABLE events (
   body       jsonb       NOT NULL
 );
 
--- Pruning by age.
-CREATE INDEX events_at_idx ON events (at);
+-- Pruning by age: events are appended in time order, so a BRIN index finds old ones at almost no
+-- cost per insert.
+CREATE INDEX events_at_idx ON events USING brin (at);
 
 -- One row: everything up to last_seq is persisted.
 CREATE TABLE control_meta (

@@ -248,8 +248,7 @@ public final class ControlStateMachine {
       case SUCCEEDED -> {
         m = m.withCurrentAttempt(current.ended(now, AttemptOutcome.SUCCEEDED, null), m.state(),
             m.progress(), now).finished(MissionState.SUCCEEDED, r.result(), null, now);
-        release(m);
-        emit("mission.succeeded", m, null, null, null);
+        emit("mission.succeeded", m, release(m), null, null);
       }
       case FAILED -> {
         JsonObject error = r.error() == null
@@ -282,9 +281,10 @@ public final class ControlStateMachine {
           m.progress(), now);
     }
     m = m.finished(MissionState.CANCELED, null, error, now);
-    if (revoke != null) release(m);
+    Device freed = null;
+    if (revoke != null) freed = release(m);
     else state.missions.put(m.id(), m);
-    emit("mission.canceled", m, null, null, revoke);
+    emit("mission.canceled", m, freed, null, revoke);
     return new JsonObject().put("mission", m.toJson());
   }
 
@@ -358,9 +358,10 @@ public final class ControlStateMachine {
     emit(type, next, d, detail, revoke);
   }
 
-  private void release(Mission finished) {
+  /** Stores the finished mission and frees its device; returns the device's new version, if any. */
+  private Device release(Mission finished) {
     state.missions.put(finished.id(), finished);
-    releaseDevice(finished);
+    return releaseDevice(finished);
   }
 
   private Device releaseDevice(Mission m) {

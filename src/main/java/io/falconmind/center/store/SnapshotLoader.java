@@ -70,7 +70,8 @@ final class SnapshotLoader {
   }
 
   private static Future<List<Mission>> missions(SqlConnection conn, OffsetDateTime finishedSince) {
-    return conn.preparedQuery("SELECT body FROM missions WHERE finished_at IS NULL OR finished_at >= $1")
+    return conn.preparedQuery("SELECT body FROM missions WHERE state IN ('QUEUED', 'ASSIGNED', 'RUNNING') "
+        + "UNION ALL SELECT body FROM missions WHERE finished_at >= $1")
         .execute(Tuple.of(finishedSince)).map(rows -> {
           List<Mission> out = new ArrayList<>(rows.size());
           for (Row row : rows) out.add(Mission.fromJson(row.getJsonObject(0)));

@@ -1,5 +1,7 @@
 package io.falconmind.center.it;
 
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubAckException;
+import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -14,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The whole mission loop on one real node: REST in, MQTT to devices, every retry cause. */
 @Timeout(300)
@@ -178,8 +181,11 @@ class MissionLoopIT {
     TestDevice.Received cancel = drone.await("/missions/" + id + "/cancel", WAIT);
     assertThat(cancel.json().getString("reason")).isEqualTo("storm");
 
-    drone.status(id, a.getInteger("attempt"), "SUCCEEDED");
+    assertThatThrownBy(() -> drone.status(id, a.getInteger("attempt"), "SUCCEEDED"))
+        .isInstanceOfSatisfying(Mqtt5PubAckException.class, e ->
+            assertThat(e.getMqttMessage().getReasonCode()).isEqualTo(Mqtt5PubAckReasonCode.IMPLEMENTATION_SPECIFIC_ERROR));
     TestDevice.Received refused = drone.await("/errors", WAIT);
+    assertThat(refused.json().getJsonObject("error").getString("code")).isEqualTo("attempt-not-open");
     assertThat(refused.json().getString("topic")).endsWith("/missions/" + id + "/status");
     assertThat(node.api.mission(id).getString("state")).isEqualTo("CANCELED");
   }
