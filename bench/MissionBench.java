@@ -72,6 +72,7 @@ public class MissionBench {
     Path out;
     String command;
     long nodePid = -1;
+    String build;
     String[] args;
 
     static Options parse(String[] args) {
@@ -105,6 +106,7 @@ public class MissionBench {
           case "--out": o.out = Path.of(v); break;
           case "--command": o.command = v; break;
           case "--node-pid": o.nodePid = Long.parseLong(v); break;
+          case "--build": o.build = v; break;
           default: throw new IllegalArgumentException("unknown option " + a);
         }
       }
@@ -141,7 +143,8 @@ public class MissionBench {
           "  --sim inproc|none    run the fleet here, or expect devices already online (default inproc)",
           "  --out FILE           write the results as Markdown",
           "  --command TEXT       the command line to record in the results",
-          "  --node-pid PID       node process, for its resident memory");
+          "  --node-pid PID       node process, for its resident memory and CPU time",
+          "  --build TEXT         the build measured (e.g. the git commit), recorded in the results");
     }
   }
 
@@ -656,6 +659,7 @@ public class MissionBench {
     StringBuilder sb = new StringBuilder();
     sb.append("# Mission benchmark — ").append(LocalDate.now()).append("\n\n");
     sb.append("Command:\n\n```\n").append(o.command != null ? o.command : commandLine()).append("\n```\n\n");
+    if (o.build != null) sb.append("Build: `").append(o.build).append("`\n\n");
     sb.append("Setup: one node, ").append(o.devices).append(" simulated devices (")
         .append(o.sim.equals("inproc") ? "in the benchmark process" : "external")
         .append(", capacity ").append(o.capacity).append(", missions finish at once), open-loop submit in ")

@@ -64,6 +64,7 @@ env -u CENTER_POSTGRES_URL \
   java "-Xmx$NODE_HEAP" -jar "$JAR" >"$NODE_LOG" 2>&1 &
 NODE_PID=$!
 
+BUILD="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src pom.xml conf 2>/dev/null || echo '+local changes')"
 COMMAND="DEVICES=$DEVICES CAPACITY=$CAPACITY RATES=$RATES STEP_SEC=$STEP_SEC BATCH=$BATCH CONNECTIONS=$CONNECTIONS NODE_HEAP=$NODE_HEAP bench/mission-bench.sh"
 
 status=0
@@ -71,7 +72,7 @@ java "-Xmx$BENCH_HEAP" -Dlogback.configurationFile=bench/logback-bench.xml -cp "
   --api "http://127.0.0.1:$HTTP_PORT" --mqtt "127.0.0.1:$MQTT_PORT" --token "$TOKEN" \
   --devices "$DEVICES" --capacity "$CAPACITY" --rates "$RATES" --step-sec "$STEP_SEC" \
   --batch "$BATCH" --connections "$CONNECTIONS" --node-pid "$NODE_PID" \
-  --out "$OUT" --command "$COMMAND" || status=$?
+  --out "$OUT" --command "$COMMAND" --build "$BUILD" || status=$?
 
 if ! kill -0 "$NODE_PID" 2>/dev/null; then
   echo "the node exited during the run; see $NODE_LOG" >&2
