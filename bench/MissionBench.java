@@ -73,6 +73,7 @@ public class MissionBench {
     String command;
     long nodePid = -1;
     String build;
+    String nodeDataDir;
     String[] args;
 
     static Options parse(String[] args) {
@@ -107,6 +108,7 @@ public class MissionBench {
           case "--command": o.command = v; break;
           case "--node-pid": o.nodePid = Long.parseLong(v); break;
           case "--build": o.build = v; break;
+          case "--node-data-dir": o.nodeDataDir = v; break;
           default: throw new IllegalArgumentException("unknown option " + a);
         }
       }
@@ -144,7 +146,8 @@ public class MissionBench {
           "  --out FILE           write the results as Markdown",
           "  --command TEXT       the command line to record in the results",
           "  --node-pid PID       node process, for its resident memory and CPU time",
-          "  --build TEXT         the build measured (e.g. the git commit), recorded in the results");
+          "  --build TEXT         the build measured (e.g. the git commit), recorded in the results",
+          "  --node-data-dir DIR  the node's data directory, to find its embedded PostgreSQL's CPU time");
     }
   }
 
@@ -197,8 +200,10 @@ public class MissionBench {
     double heapMb = -1;
     double rssMb = -1;
     long nodeTicks0 = -1;
+    long childTicks0 = -1;
     long benchTicks0 = -1;
     double nodeCpuPct = -1;
+    double childCpuPct = -1;
     double benchCpuPct = -1;
     double load1 = -1;
     double nodeAssignP50Ms = -1;
@@ -463,6 +468,7 @@ public class MissionBench {
     int maxInFlight = o.connections * 2;
     long backlogLimit = Math.max(o.batch * 4L, step.rate * 2L);
     step.nodeTicks0 = cpuTicks(o.nodePid);
+    step.childTicks0 = postgresTicks(o.nodePid, o.nodeDataDir);
     step.benchTicks0 = cpuTicks(ProcessHandle.current().pid());
     ctx.runOnContext(v -> {
       step.startNanos = System.nanoTime();
@@ -496,6 +502,7 @@ public class MissionBench {
     await(done.future(), stepSec + 60);
     step.load1 = loadAverage();
     step.nodeCpuPct = cpuPercent(step.nodeTicks0, cpuTicks(o.nodePid), step.seconds());
+    step.childCpuPct = cpuPercent(step.childTicks0, postgresTicks(o.nodePid, o.nodeDataDir), step.seconds());
     step.benchCpuPct = cpuPercent(step.benchTicks0, cpuTicks(ProcessHandle.current().pid()), step.seconds());
   }
 
@@ -509,6 +516,43 @@ public class MissionBench {
     } catch (IOException | RuntimeException e) {
       return -1;
     }
+  }
+
+  /**
+   * CPU ticks of the node's PostgreSQL: the server started under its data directory (it detaches
+   * from the node) and its backends, plus any other child process of the node. Backends that ended
+   * during the step are missed, so this is a lower bound; -1 if nothing is found.
+   */
+  static long postgresTicks(long nodePid, String dataDir) {
+    long sum = 0;
+    boolean found = false;
+    List<ProcessHandle> roots = new ArrayList<>();
+    if (nodePid > 0) ProcessHandle.of(nodePid).ifPresent(p -> p.children().forEach(roots::add));
+    if (dataDir != null) {
+      ProcessHandle.allProcesses().filter(p -> {
+        try {
+          String cmd = Files.readString(Path.of("/proc/" + p.pid() + "/cmdline")).replace('\0', ' ');
+          return cmd.contains("postgres") && cmd.contains(dataDir);
+        } catch (IOException | RuntimeException e) {
+          return false;
+        }
+      }).forEach(roots::add);
+    }
+    java.util.Set<Long> seen = new java.util.HashSet<>();
+    for (ProcessHandle root : roots) {
+      List<ProcessHandle> all = new ArrayList<>();
+      all.add(root);
+      root.descendants().forEach(all::add);
+      for (ProcessHandle p : all) {
+        if (!seen.add(p.pid())) continue;
+        long t = cpuTicks(p.pid());
+        if (t >= 0) {
+          sum += t;
+          found = true;
+        }
+      }
+    }
+    return found ? sum : -1;
   }
 
   /** The machine's 1-minute load average; -1 if unknown. */
@@ -648,10 +692,10 @@ public class MissionBench {
   private void printStep(Step s) {
     long[] ack = s.ackMs.sorted();
     long[] asg = s.assignMs.sorted();
-    say("  -> acked %.0f/s, succeeded %.0f/s, ack p50/p99 %d/%d ms, assign p50/p99 %d/%d ms, heap %.0f MB, CPU node %.0f%% bench %.0f%%%s",
+    say("  -> acked %.0f/s, succeeded %.0f/s, ack p50/p99 %d/%d ms, assign p50/p99 %d/%d ms, heap %.0f MB, CPU node %.0f%% pg %.0f%% bench %.0f%%%s",
         s.accepted.sum() / s.seconds(), s.succeeded.sum() / s.seconds(), Samples.percentile(ack, 50),
         Samples.percentile(ack, 99), Samples.percentile(asg, 50), Samples.percentile(asg, 99), s.heapMb,
-        s.nodeCpuPct, s.benchCpuPct,
+        s.nodeCpuPct, s.childCpuPct, s.benchCpuPct,
         s.saturated ? " (saturated)" : "");
   }
 
@@ -666,7 +710,7 @@ public class MissionBench {
         .append(o.batch == 1 ? "single `POST /missions`" : "`POST /missions/batch` of " + o.batch)
         .append(" over ").append(o.connections).append(" HTTP connections, ").append(o.stepSec)
         .append(" s per step. Node, devices and load generator share the machine.\n\n");
-    sb.append("| target/s | submitted/s | acked/s | succeeded/s | refused | ack p50 ms | ack p99 ms | ack max ms | assign p50 ms | assign p99 ms | e2e p50 ms | e2e p99 ms | node assign p50/p99 ms | heap MB | RSS MB | CPU node/bench % | load1 | note |\n");
+    sb.append("| target/s | submitted/s | acked/s | succeeded/s | refused | ack p50 ms | ack p99 ms | ack max ms | assign p50 ms | assign p99 ms | e2e p50 ms | e2e p99 ms | node assign p50/p99 ms | heap MB | RSS MB | CPU node/pg/bench % | load1 | note |\n");
     sb.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (Step s : steps) {
       if (s.endNanos == 0) continue;
@@ -683,7 +727,7 @@ public class MissionBench {
           s.nodeAssignP50Ms < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f/%.1f", s.nodeAssignP50Ms, s.nodeAssignP99Ms),
           s.heapMb < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", s.heapMb),
           s.rssMb < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", s.rssMb),
-          s.nodeCpuPct < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f/%.0f", s.nodeCpuPct, s.benchCpuPct),
+          s.nodeCpuPct < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f/%.0f/%.0f", s.nodeCpuPct, s.childCpuPct, s.benchCpuPct),
           s.load1,
           s.saturated ? "saturated (backlog " + s.maxBacklog + ")" : ""));
     }
@@ -703,7 +747,7 @@ public class MissionBench {
         .append("*e2e* `finishedAt` minus `createdAt` of SUCCEEDED missions; *node assign* the node's own\n")
         .append("`center_submit_to_assign_seconds` quantiles (first assignments, recent window); *heap* the node's\n")
         .append("`jvm_memory_used_bytes{area=\"heap\"}` at the end of the step; *RSS* its resident memory;\n")
-        .append("*CPU* the node's and the benchmark process's (load generator, feed reader and all simulated\n")
+        .append("*CPU* the node JVM's, its child processes' (embedded PostgreSQL) and the benchmark process's (load generator, feed reader and all simulated\n")
         .append("devices) CPU time during the step, in percent of one core; *load1* the machine's 1-minute load\n")
         .append("average at the end of the step (above the core count, other processes competed for the CPU).\n");
     sb.append("\n## Machine\n\n```\n").append(machine()).append("```\n");

@@ -71,7 +71,7 @@ status=0
 java "-Xmx$BENCH_HEAP" -Dlogback.configurationFile=bench/logback-bench.xml -cp "$JAR" bench/MissionBench.java \
   --api "http://127.0.0.1:$HTTP_PORT" --mqtt "127.0.0.1:$MQTT_PORT" --token "$TOKEN" \
   --devices "$DEVICES" --capacity "$CAPACITY" --rates "$RATES" --step-sec "$STEP_SEC" \
-  --batch "$BATCH" --connections "$CONNECTIONS" --node-pid "$NODE_PID" \
+  --batch "$BATCH" --connections "$CONNECTIONS" --node-pid "$NODE_PID" --node-data-dir "$DATA_DIR" \
   --out "$OUT" --command "$COMMAND" --build "$BUILD" || status=$?
 
 if ! kill -0 "$NODE_PID" 2>/dev/null; then
