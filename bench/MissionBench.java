@@ -564,6 +564,10 @@ public class MissionBench {
     }
   }
 
+  private static String pct(double v) {
+    return v < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", v);
+  }
+
   /** Share of one core, in percent (200 = two cores busy). */
   static double cpuPercent(long ticks0, long ticks1, double seconds) {
     if (ticks0 < 0 || ticks1 < 0 || seconds <= 0) return -1;
@@ -692,10 +696,10 @@ public class MissionBench {
   private void printStep(Step s) {
     long[] ack = s.ackMs.sorted();
     long[] asg = s.assignMs.sorted();
-    say("  -> acked %.0f/s, succeeded %.0f/s, ack p50/p99 %d/%d ms, assign p50/p99 %d/%d ms, heap %.0f MB, CPU node %.0f%% pg %.0f%% bench %.0f%%%s",
+    say("  -> acked %.0f/s, succeeded %.0f/s, ack p50/p99 %d/%d ms, assign p50/p99 %d/%d ms, heap %.0f MB, CPU %% node %s pg %s bench %s%s",
         s.accepted.sum() / s.seconds(), s.succeeded.sum() / s.seconds(), Samples.percentile(ack, 50),
         Samples.percentile(ack, 99), Samples.percentile(asg, 50), Samples.percentile(asg, 99), s.heapMb,
-        s.nodeCpuPct, s.childCpuPct, s.benchCpuPct,
+        pct(s.nodeCpuPct), pct(s.childCpuPct), pct(s.benchCpuPct),
         s.saturated ? " (saturated)" : "");
   }
 
@@ -727,7 +731,7 @@ public class MissionBench {
           s.nodeAssignP50Ms < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f/%.1f", s.nodeAssignP50Ms, s.nodeAssignP99Ms),
           s.heapMb < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", s.heapMb),
           s.rssMb < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", s.rssMb),
-          s.nodeCpuPct < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f/%.0f/%.0f", s.nodeCpuPct, s.childCpuPct, s.benchCpuPct),
+          pct(s.nodeCpuPct) + "/" + pct(s.childCpuPct) + "/" + pct(s.benchCpuPct),
           s.load1,
           s.saturated ? "saturated (backlog " + s.maxBacklog + ")" : ""));
     }
