@@ -767,7 +767,7 @@ public class MissionBench {
 
   private static String machine() {
     StringBuilder sb = new StringBuilder();
-    sb.append("nproc: ").append(Runtime.getRuntime().availableProcessors()).append('\n');
+    sb.append("$ nproc\n").append(exec("nproc"));
     try {
       for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
         if (line.startsWith("model name")) {
