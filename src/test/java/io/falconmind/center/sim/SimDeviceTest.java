@@ -154,4 +154,40 @@ class SimDeviceTest {
           test.completeNow();
         })));
   }
+
+  @Test
+  void reportsAnEndReachedWhileDisconnectedOnceItIsBack(Vertx vertx, VertxTestContext test) {
+    startDevice(vertx, "--duration-ms", "100", "--progress-steps", "0")
+        .compose(v -> {
+          center.assign("sim-0001", "m-6", 1);
+          return center.next(0, FakeCenter.status("m-6", "ACCEPTED"));
+        })
+        .compose(accepted -> {
+          center.dropConnection();
+          return center.next(0, r -> center.credentials().size() == 2 && FakeCenter.status("m-6", "SUCCEEDED").test(r));
+        })
+        .onComplete(test.succeeding(done -> test.verify(() -> {
+          assertThat(done.body().getInteger("attempt")).isEqualTo(1);
+          assertThat(stats.succeeded()).isEqualTo(1);
+          test.completeNow();
+        })));
+  }
+
+  @Test
+  void failsEverythingAtFailRateOneHalfOfItRetryable(Vertx vertx, VertxTestContext test) {
+    startDevice(vertx, "--duration-ms", "0", "--fail-rate", "1", "--capacity", "20")
+        .compose(v -> {
+          for (int i = 0; i < 20; i++) center.assign("sim-0001", "f-" + i, 1);
+          return center.next(0, FakeCenter.status("f-19", "FAILED"));
+        })
+        .onComplete(test.succeeding(last -> test.verify(() -> {
+          List<Boolean> retryable = center.received().stream()
+              .filter(r -> "FAILED".equals(r.body().getString("status")))
+              .map(r -> r.body().getJsonObject("error").getBoolean("retryable")).toList();
+          assertThat(retryable).hasSize(20).contains(true, false);
+          assertThat(stats.failed()).isEqualTo(20);
+          assertThat(stats.succeeded()).isZero();
+          test.completeNow();
+        })));
+  }
 }
