@@ -62,7 +62,6 @@ final class SimDevice {
   private int active;
   private long telemetryTimer = -1;
   private Promise<Void> subAck;
-  private int subAckId = -1;
 
   /** One attempt of one mission on this device. */
   private static final class Run {
@@ -147,7 +146,9 @@ final class SimDevice {
     MqttClient c = MqttClient.create(vertx, mo);
     client = c;
     c.publishHandler(this::onMessage);
-    c.subscribeCompletionHandler(this::onSubAck);
+    c.subscribeCompletionHandler(ack -> {
+      if (c == client) onSubAck(ack);
+    });
     c.exceptionHandler(e -> log.debug("{}: connection error: {}", id, e.toString()));
     c.closeHandler(v -> onClosed(c));
     c.connect(options.mqttPort(), options.mqttHost())
@@ -163,16 +164,15 @@ final class SimDevice {
     topics.put(topicPrefix + "missions/assign", 1);
     topics.put(topicPrefix + "missions/+/cancel", 1);
     topics.put(topicPrefix + "errors", 0);
+    // One SUBSCRIBE per connection, so any SUBACK on it is ours (it may even be read before the
+    // write of the SUBSCRIBE reports its packet id).
     subAck = Promise.promise();
     Promise<Void> acked = subAck;
-    return c.subscribe(topics).compose(packetId -> {
-      subAckId = packetId;
-      return acked.future();
-    });
+    return c.subscribe(topics).compose(packetId -> acked.future());
   }
 
   private void onSubAck(MqttSubAckMessage ack) {
-    if (subAck == null || ack.messageId() != subAckId) return;
+    if (subAck == null) return;
     Promise<Void> p = subAck;
     subAck = null;
     for (Integer granted : ack.grantedQoSLevels()) {
