@@ -1,6 +1,9 @@
 package io.falconmind.center.it;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -22,9 +25,9 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The WebSocket event feed of one real node: order, filters, and resumption with {@code since}
- * from memory and from PostgreSQL (the node keeps only a few events in memory here) without gaps
- * or duplicates.
+ * The event feed of one real node, over WebSocket and Server-Sent Events: order, filters, and
+ * resumption with {@code since} (or {@code Last-Event-ID}) from memory and from PostgreSQL (the
+ * node keeps only a few events in memory here) without gaps or duplicates.
  */
 @Timeout(300)
 class FeedIT {
@@ -202,6 +205,88 @@ class FeedIT {
     for (long x : rest) assertThat(all.add(x)).as("seq " + x + " sent twice").isTrue();
     assertThat(all.stream().filter(x -> x <= end).count()).as("every mission.submitted event exactly once")
         .isEqualTo(rounds * 1000L);
+  }
+
+  @Test
+  void streamsServerSentEventsThatResumeAfterTheLastEventId() throws Exception {
+    String id = submit("feed-sse");
+    HttpClient http = vertx.createHttpClient();
+    try {
+      StringBuilder first = sse(http, "?since=0&missionId=" + id, null);
+      List<SseEvent> opened = Eventually.until(WAIT, "the submitted event", () -> SseEvent.parse(first), e -> !e.isEmpty());
+      SseEvent submitted = opened.get(0);
+      assertThat(submitted.event()).isEqualTo("mission.submitted");
+      assertThat(submitted.data().getString("missionId")).isEqualTo(id);
+      assertThat(submitted.data().getLong("seq")).isEqualTo(submitted.id());
+
+      assertThat(node.api.post("/api/v1/missions/" + id + "/cancel", new JsonObject()).status()).isEqualTo(200);
+      Eventually.until(WAIT, "the canceled event", () -> SseEvent.parse(first), e -> e.size() >= 2);
+      StringBuilder resumed = sse(http, "?missionId=" + id, submitted.id());
+      List<SseEvent> rest = Eventually.until(WAIT, "the event after " + submitted.id(), () -> SseEvent.parse(resumed),
+          e -> !e.isEmpty());
+      assertThat(rest).extracting(SseEvent::event).containsExactly("mission.canceled");
+      assertThat(rest.get(0).id()).isGreaterThan(submitted.id());
+    } finally {
+      http.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void answersAPlainRequestOrANegativeSinceWithAProblem() throws Exception {
+    Api.Response plain = node.api.get("/api/v1/feed");
+    assertThat(plain.status()).as(plain.toString()).isEqualTo(400);
+    assertThat(plain.header("Content-Type")).isEqualTo("application/problem+json");
+    assertThat(plain.json().getString("code")).isEqualTo("websocket-required");
+    for (String path : List.of("/api/v1/feed?since=-3", "/api/v1/feed/sse?since=-3")) {
+      Api.Response negative = node.api.get(path);
+      assertThat(negative.status()).as(path + ": " + negative).isEqualTo(400);
+      assertThat(negative.json().getString("code")).as(path).isEqualTo("validation-failed");
+    }
+  }
+
+  /** One Server-Sent Event: its {@code id} (the seq), {@code event} (the type) and {@code data}. */
+  record SseEvent(long id, String event, JsonObject data) {
+    /** The complete events (blank-line terminated) in the stream so far; comments skipped. */
+    static List<SseEvent> parse(StringBuilder stream) {
+      String text;
+      synchronized (stream) {
+        text = stream.toString();
+      }
+      List<SseEvent> events = new ArrayList<>();
+      String[] blocks = text.split("\n\n", -1);
+      for (int i = 0; i < blocks.length - 1; i++) {
+        long id = -1;
+        String event = null;
+        JsonObject data = null;
+        for (String line : blocks[i].split("\n")) {
+          if (line.startsWith("id: ")) id = Long.parseLong(line.substring(4));
+          else if (line.startsWith("event: ")) event = line.substring(7);
+          else if (line.startsWith("data: ")) data = new JsonObject(line.substring(6));
+        }
+        if (event != null) events.add(new SseEvent(id, event, data));
+      }
+      return events;
+    }
+  }
+
+  /** Opens the SSE feed and returns the growing text of its stream. */
+  private static StringBuilder sse(HttpClient http, String query, Long lastEventId) throws Exception {
+    StringBuilder stream = new StringBuilder();
+    HttpClientResponse response = http.request(HttpMethod.GET, node.httpPort, "127.0.0.1", "/api/v1/feed/sse" + query)
+        .compose(req -> {
+          req.putHeader("Authorization", "Bearer " + node.node.adminToken());
+          if (lastEventId != null) req.putHeader("Last-Event-ID", String.valueOf(lastEventId));
+          return req.send();
+        })
+        .map(resp -> resp.handler(chunk -> {
+          synchronized (stream) {
+            stream.append(chunk.toString());
+          }
+        }))
+        .await(20, TimeUnit.SECONDS);
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.getHeader("Content-Type")).isEqualTo("text/event-stream");
+    return stream;
   }
 
   @Test

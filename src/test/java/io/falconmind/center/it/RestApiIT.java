@@ -128,6 +128,7 @@ class RestApiIT {
 
     assertThat(call(HttpMethod.DELETE, "/api/v1/devices/rest-d2", null).statusCode()).isEqualTo(204);
     problem("get removed", call(HttpMethod.GET, "/api/v1/devices/rest-d2", null), 404, "device-not-found");
+    problem("delete removed", call(HttpMethod.DELETE, "/api/v1/devices/rest-d2", null), 404, "device-not-found");
   }
 
   @Test
@@ -148,6 +149,8 @@ class RestApiIT {
     assertThat(ok(call(HttpMethod.GET, "/api/v1/missions/" + id, null), 200).getString("type")).isEqualTo("rest-survey");
     JsonObject listed = ok(call(HttpMethod.GET, "/api/v1/missions?type=rest-survey&state=QUEUED,RUNNING&limit=10", null), 200);
     assertThat(listed.getJsonArray("items").stream().map(x -> ((JsonObject) x).getString("id"))).contains(id);
+    JsonObject repeated = ok(call(HttpMethod.GET, "/api/v1/missions?state=QUEUED,RUNNING&state=ASSIGNED&type=rest-survey", null), 200);
+    assertThat(repeated.getJsonArray("items").stream().map(x -> ((JsonObject) x).getString("id"))).contains(id);
 
     JsonObject canceled = ok(call(HttpMethod.POST, "/api/v1/missions/" + id + "/cancel", "{\"reason\":\"changed plans\"}"), 200);
     assertThat(canceled.getString("state")).isEqualTo("CANCELED");
@@ -155,6 +158,17 @@ class RestApiIT {
     problem("cancel twice", call(HttpMethod.POST, "/api/v1/missions/" + id + "/cancel", null), 409, "mission-finished");
     JsonObject history = ok(call(HttpMethod.GET, "/api/v1/missions?state=CANCELED&type=rest-survey", null), 200);
     assertThat(history.getJsonArray("items").stream().map(x -> ((JsonObject) x).getString("id"))).contains(id);
+  }
+
+  @Test
+  void fillsInTheDefaultsOfAMissionThatNamesOnlyItsType() {
+    JsonObject m = ok(call(HttpMethod.POST, "/api/v1/missions", "{\"type\":\"rest-defaults\"}"), 201);
+    assertThat(m.getInteger("priority")).isEqualTo(50);
+    assertThat(m.getInteger("maxAttempts")).as("missions.defaultMaxAttempts").isEqualTo(4);
+    assertThat(m.getInteger("timeoutSec")).as("missions.defaultTimeoutSec").isEqualTo(300);
+    assertThat(m.getJsonObject("payload")).isEqualTo(new JsonObject());
+    assertThat(m.getInteger("attempt")).isZero();
+    assertThat(ok(call(HttpMethod.GET, "/api/v1/missions/" + m.getString("id"), null), 200)).isEqualTo(m);
   }
 
   @Test
@@ -183,7 +197,13 @@ class RestApiIT {
     assertThat(first.statusCode()).isEqualTo(201);
     assertThat(retry.statusCode()).as(retry.bodyAsString()).isEqualTo(200);
     assertThat(retry.bodyAsJsonObject().getString("id")).isEqualTo(first.bodyAsJsonObject().getString("id"));
+    HttpResponse<Buffer> respelled = call(HttpMethod.POST, "/api/v1/missions", "{\"type\":\"rest-idem\",\"priority\":60.0}",
+        "application/json", TOKEN, "Idempotency-Key", "rest-key-1");
+    assertThat(respelled.statusCode()).as("60.0 is the number 60: " + respelled.bodyAsString()).isEqualTo(200);
+    assertThat(respelled.bodyAsJsonObject().getString("id")).isEqualTo(first.bodyAsJsonObject().getString("id"));
     long before = seq();
+    problem("reused key in the body", call(HttpMethod.POST, "/api/v1/missions",
+        "{\"type\":\"rest-other\",\"idempotencyKey\":\"rest-key-1\"}"), 409, "idempotency-key-reused");
     problem("reused key", call(HttpMethod.POST, "/api/v1/missions", "{\"type\":\"rest-other\"}", "application/json",
         TOKEN, "Idempotency-Key", "rest-key-1"), 409, "idempotency-key-reused");
     problem("keys disagree", call(HttpMethod.POST, "/api/v1/missions", "{\"type\":\"rest-idem\",\"idempotencyKey\":\"a\"}",
@@ -216,9 +236,21 @@ class RestApiIT {
     assertThat(cluster.getString("role")).isEqualTo("LEADER");
     String metrics = call(HttpMethod.GET, "/metrics", null, null, null, null, null).bodyAsString();
     assertThat(metrics).contains("center_missions{").contains("center_queue_depth").contains("center_devices{state=\"total\"")
-        .contains("center_submit_to_assign_seconds").contains("jvm_memory_used_bytes").contains("vertx_http_server");
+        .contains("center_submit_to_assign_seconds{quantile=\"0.99\"}").contains("center_submit_to_assign_buckets_seconds_bucket")
+        .contains("jvm_memory_used_bytes").contains("vertx_http_server");
     String doc = call(HttpMethod.GET, "/openapi.yaml", null, null, null, null, null).bodyAsString();
     assertThat(doc).startsWith("openapi: 3.1.0").contains("/api/v1/missions/batch");
+  }
+
+  @Test
+  void namesEveryInvalidFieldOfASubmitInOneProblem() {
+    long before = seq();
+    JsonObject p = problem("invalid fields", call(HttpMethod.POST, "/api/v1/missions",
+        "{\"type\":\"\",\"priority\":101,\"colour\":\"red\",\"requirements\":{\"near\":{\"lat\":91,\"lon\":0,\"radiusKm\":0}}}"),
+        400, "validation-failed");
+    assertThat(p.getJsonArray("errors").encode()).contains("/priority").contains("/type").contains("/requirements/near/lat")
+        .contains("/requirements/near/radiusKm").contains("/colour").doesNotContain("does not match schema");
+    assertThat(seq()).isEqualTo(before);
   }
 
   /** Bad input on every endpoint: the right problem, and the event sequence does not move. */
@@ -272,6 +304,7 @@ class RestApiIT {
     problem("bad batch item", call(HttpMethod.POST, "/api/v1/missions/batch",
         "{\"missions\":[{\"type\":\"a\"},{\"type\":\"a\",\"priority\":0}]}"), 400, "validation-failed");
     problem("bad device id", call(HttpMethod.POST, "/api/v1/devices", "{\"id\":\"has space\"}"), 400, "validation-failed");
+    problem("leading dash", call(HttpMethod.POST, "/api/v1/devices", "{\"id\":\"-bad\"}"), 400, "validation-failed");
     problem("bad labels", call(HttpMethod.POST, "/api/v1/devices", "{\"labels\":{\"a\":1}}"), 400, "validation-failed");
     problem("existing device", call(HttpMethod.POST, "/api/v1/devices", "{\"id\":\"rest-bad-d\"}"), 409, "device-exists");
     problem("drain wrong type", call(HttpMethod.POST, "/api/v1/devices/rest-bad-d/drain", "{\"draining\":\"yes\"}"), 400,
@@ -287,6 +320,7 @@ class RestApiIT {
 
     problem("limit type", call(HttpMethod.GET, "/api/v1/missions?limit=many", null), 400, "validation-failed");
     problem("limit range", call(HttpMethod.GET, "/api/v1/missions?limit=0", null), 400, "validation-failed");
+    problem("limit above range", call(HttpMethod.GET, "/api/v1/missions?limit=501", null), 400, "validation-failed");
     problem("unknown state", call(HttpMethod.GET, "/api/v1/missions?state=LOST", null), 400, "validation-failed");
     problem("bad cursor", call(HttpMethod.GET, "/api/v1/missions?after=garbage", null), 400, "invalid-cursor");
     problem("device state", call(HttpMethod.GET, "/api/v1/devices?state=SLEEPING", null), 400, "validation-failed");

@@ -1,4 +1,4 @@
-package io.falconmind.center.mqtt;
+package io.falconmind.center.it;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
