@@ -19,7 +19,9 @@ final class WebSocketSink implements FeedSink {
 
   @Override
   public void send(FeedEntry entry) {
-    ws.writeTextMessage(entry.text());
+    // A client may go away between two events; its close handler ends the session.
+    if (ws.isClosed()) return;
+    ws.writeTextMessage(entry.text()).onFailure(gone -> { });
   }
 
   @Override

@@ -37,29 +37,40 @@ public final class Node {
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
   private final Deque<String> deployments = new ArrayDeque<>();
+  private final DataDirLock lock;
   private Database database;
 
-  private Node(CenterConfig config, NodeIdentity identity, Vertx vertx, PrometheusMeterRegistry registry) {
+  private Node(CenterConfig config, DataDirLock lock, NodeIdentity identity, Vertx vertx,
+               PrometheusMeterRegistry registry) {
     this.config = config;
+    this.lock = lock;
     this.identity = identity;
     this.vertx = vertx;
     this.registry = registry;
   }
 
   /**
-   * Starts a node. Reads or creates the node's identity in its data directory (blocking file I/O:
-   * call from a thread that may block, never from an event loop). The future fails when any part
-   * cannot start; the node is then stopped again.
+   * Starts a node. Locks its data directory (a {@link ConfigException} when another running node
+   * holds it) and reads or creates the node's identity there (blocking file I/O: call from a thread
+   * that may block, never from an event loop). The future fails when any part cannot start; the
+   * node is then stopped again.
    */
   public static Future<Node> start(CenterConfig config) {
-    NodeIdentity identity = NodeIdentity.resolve(config.node(), config.auth());
+    DataDirLock lock = DataDirLock.acquire(config.node().dataDir());
+    NodeIdentity identity;
+    try {
+      identity = NodeIdentity.resolve(config.node(), config.auth());
+    } catch (RuntimeException e) {
+      lock.close();
+      throw e;
+    }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Vertx vertx = Vertx.builder()
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
             .setJvmMetricsEnabled(true)))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
-    Node node = new Node(config, identity, vertx, registry);
+    Node node = new Node(config, lock, identity, vertx, registry);
     return node.deployAll()
         .map(node)
         .recover(e -> node.stop().transform(x -> Future.<Node>failedFuture(e)));
@@ -110,7 +121,10 @@ public final class Node {
     return chain
         .compose(v -> database == null ? Future.<Void>succeededFuture() : database.close().otherwiseEmpty())
         .compose(v -> vertx.close().otherwiseEmpty())
-        .onComplete(v -> registry.close());
+        .onComplete(v -> {
+          registry.close();
+          lock.close();
+        });
   }
 
   public Vertx vertx() {
