@@ -42,7 +42,14 @@ final class EmbeddedServer {
     EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
         .setDataDirectory(dataDirectory)
         .setCleanDataDirectory(false)
-        .setPGStartupWait(Duration.ofSeconds(60));
+        .setPGStartupWait(Duration.ofSeconds(60))
+        // A write-heavy log of small transactions: room for the working set, WAL written in
+        // larger pieces, and checkpoints (each followed by a burst of full-page writes) spread out.
+        .setServerConfig("shared_buffers", "256MB")
+        .setServerConfig("wal_buffers", "16MB")
+        .setServerConfig("max_wal_size", "4GB")
+        .setServerConfig("checkpoint_timeout", "15min")
+        .setServerConfig("checkpoint_completion_target", "0.9");
     if (durable) {
       builder.setServerConfig("fsync", "on")
           .setServerConfig("synchronous_commit", "on")
