@@ -453,6 +453,34 @@ class DeviceProtocolIT {
     }
   }
 
+  /**
+   * A client that closes and reconnects at once finds its session every time — also when the new
+   * connection lands on the other MQTT server instance while the old one is still being closed.
+   */
+  @Test
+  void aPersistentSessionSurvivesReconnectingAtOnceAgainAndAgain() throws Exception {
+    String id = newDevice("reconnect");
+    String token = register(id);
+    try (RawMqtt raw = RawMqtt.open(node.mqttPort)) {
+      raw.connect(id, id, token, 30, false);
+      raw.subscribe(1, "devices/" + id + "/#", 1);
+      raw.await(RawMqtt.SUBACK);
+    }
+    for (int i = 0; i < 100; i++) {
+      try (RawMqtt raw = RawMqtt.open(node.mqttPort)) {
+        assertThat(raw.connect(id, id, token, 30, false)[0]).as("session present on reconnect " + i).isEqualTo((byte) 1);
+      }
+    }
+    try (RawMqtt raw = RawMqtt.open(node.mqttPort)) {
+      raw.connect(id, id, token, 30, false);
+      String missionId = submitFor(id);
+      RawMqtt.Packet p = raw.await(RawMqtt.PUBLISH);
+      assertThat(p.topic()).as("still subscribed").isEqualTo("devices/" + id + "/missions/assign");
+      raw.puback(p.packetId());
+      assertThat(node.api.awaitMissionState(missionId, "ASSIGNED", WAIT).getString("deviceId")).isEqualTo(id);
+    }
+  }
+
   // ---- the mosquitto command-line clients -------------------------------------------------------
 
   /**
