@@ -492,15 +492,19 @@ class DeviceProtocolIT {
   void aDeviceOnTheMosquittoClientsGetsItsMissionAndReportsItsOutcome() throws Exception {
     String id = newDevice("mosquitto");
     String token = node.api.register(id, new JsonObject());
+    FeedClient sessions = feed("?types=device.online&deviceId=" + id + "&since=" + persistedSeq());
     Process sub = mosquitto("mosquitto_sub", "-i", id, "-u", id, "-P", token, "-q", "1", "-C", "1", "-W", "60",
         "-t", "devices/" + id + "/missions/assign");
-    node.api.awaitDeviceState(id, "ONLINE", WAIT);
+    Eventually.until(WAIT, "mosquitto_sub connected", sessions::frames, f -> f.size() == 1);
 
     String profile = new JsonObject().put("kind", "drone").put("capabilities", new JsonArray().add("camera"))
         .put("labels", new JsonObject().put("it", id)).encode();
     assertSucceeded(mosquitto("mosquitto_pub", "-V", "mqttv5", "-i", id, "-u", id, "-P", token, "-q", "1",
         "-t", "devices/" + id + "/profile", "-m", profile));
     assertThat(node.api.device(id).getString("kind")).as("acknowledged means applied").isEqualTo("drone");
+    // every session that opens makes the device online again: mosquitto_sub, mosquitto_pub, mosquitto_sub back
+    Eventually.until(WAIT, "mosquitto_sub back after the takeover", sessions::frames, f -> f.size() == 3);
+    assertThat(sub.isAlive()).isTrue();
 
     // the mission needs the profile just published, so only the re-established subscription can receive it
     String missionId = node.api.submit(new JsonObject().put("type", "inspect").put("requirements", new JsonObject()
