@@ -54,8 +54,8 @@ import java.util.UUID;
  * attempts delivered in this session (delivery is idempotent per mission id and attempt).
  *
  * <p>Lifecycle: CONNECTING (credentials checked, an older session of the client closed) → OPEN
- * (CONNACK sent, registered, liveness told) → CLOSED. Every close goes through
- * {@link #terminate(CloseReason)}. Runs on its server instance's event loop only.
+ * (registered as the client's live session, then CONNACK sent, liveness told) → CLOSED. Every
+ * close goes through {@link #terminate(CloseReason)}. Runs on its server instance's event loop only.
  */
 final class DeviceSession {
 
@@ -135,10 +135,12 @@ final class DeviceSession {
     endpoint.publishAcknowledgeHandler(this::onPublishAcknowledged);
     endpoint.subscribeHandler(this::onSubscribe);
     endpoint.unsubscribeHandler(this::onUnsubscribe);
-    endpoint.accept(restored != null, connackProperties());
     state = State.OPEN;
+    // Own the client id before the client sees CONNACK: a client that reconnects at once must find
+    // this session (to take it over) rather than nothing, and must not be taken over by it later.
     ctx.registry().register(this);
     ctx.metrics().connected();
+    endpoint.accept(restored != null, connackProperties());
     if (restored != null) {
       subscriptions.putAll(restored.subscriptions());
       delivered.addAll(restored.delivered());
@@ -500,10 +502,9 @@ final class DeviceSession {
     boolean wasOpen = state == State.OPEN;
     state = State.CLOSED;
     if (wasOpen) {
-      ctx.registry().unregister(this);
-      ctx.metrics().disconnected();
       SessionStore store = ctx.registry().store();
       long expiry = sessionExpiryMs();
+      // Kept before the client id is released: a new connection that finds no owner finds the session.
       if (expiry > 0 && ReasonCodes.keepsSession(reason)) {
         long now = ctx.clock().getAsLong();
         long expiresAt = expiry == Long.MAX_VALUE ? Long.MAX_VALUE : now + expiry;
@@ -511,6 +512,8 @@ final class DeviceSession {
       } else if (!ReasonCodes.keepsSession(reason)) {
         store.discard(deviceId);
       }
+      ctx.registry().unregister(this);
+      ctx.metrics().disconnected();
       JsonObject closed = new JsonObject().put("op", "closed").put("deviceId", deviceId)
           .put("sessionId", sessionId).put("takenOver", ReasonCodes.takenOver(reason));
       ctx.vertx().eventBus().send(DeviceSignals.liveness(ctx.nodeId()), closed, new DeliveryOptions().setLocalOnly(true));

@@ -453,6 +453,34 @@ class DeviceProtocolIT {
     }
   }
 
+  /**
+   * A client that closes and reconnects at once finds its session every time — also when the new
+   * connection lands on the other MQTT server instance while the old one is still being closed.
+   */
+  @Test
+  void aPersistentSessionSurvivesReconnectingAtOnceAgainAndAgain() throws Exception {
+    String id = newDevice("reconnect");
+    String token = register(id);
+    try (RawMqtt raw = RawMqtt.open(node.mqttPort)) {
+      raw.connect(id, id, token, 30, false);
+      raw.subscribe(1, "devices/" + id + "/#", 1);
+      raw.await(RawMqtt.SUBACK);
+    }
+    for (int i = 0; i < 100; i++) {
+      try (RawMqtt raw = RawMqtt.open(node.mqttPort)) {
+        assertThat(raw.connect(id, id, token, 30, false)[0]).as("session present on reconnect " + i).isEqualTo((byte) 1);
+      }
+    }
+    try (RawMqtt raw = RawMqtt.open(node.mqttPort)) {
+      raw.connect(id, id, token, 30, false);
+      String missionId = submitFor(id);
+      RawMqtt.Packet p = raw.await(RawMqtt.PUBLISH);
+      assertThat(p.topic()).as("still subscribed").isEqualTo("devices/" + id + "/missions/assign");
+      raw.puback(p.packetId());
+      assertThat(node.api.awaitMissionState(missionId, "ASSIGNED", WAIT).getString("deviceId")).isEqualTo(id);
+    }
+  }
+
   // ---- the mosquitto command-line clients -------------------------------------------------------
 
   /**
@@ -464,15 +492,19 @@ class DeviceProtocolIT {
   void aDeviceOnTheMosquittoClientsGetsItsMissionAndReportsItsOutcome() throws Exception {
     String id = newDevice("mosquitto");
     String token = node.api.register(id, new JsonObject());
+    FeedClient sessions = feed("?types=device.online&deviceId=" + id + "&since=" + persistedSeq());
     Process sub = mosquitto("mosquitto_sub", "-i", id, "-u", id, "-P", token, "-q", "1", "-C", "1", "-W", "60",
         "-t", "devices/" + id + "/missions/assign");
-    node.api.awaitDeviceState(id, "ONLINE", WAIT);
+    Eventually.until(WAIT, "mosquitto_sub connected", sessions::frames, f -> f.size() == 1);
 
     String profile = new JsonObject().put("kind", "drone").put("capabilities", new JsonArray().add("camera"))
         .put("labels", new JsonObject().put("it", id)).encode();
     assertSucceeded(mosquitto("mosquitto_pub", "-V", "mqttv5", "-i", id, "-u", id, "-P", token, "-q", "1",
         "-t", "devices/" + id + "/profile", "-m", profile));
     assertThat(node.api.device(id).getString("kind")).as("acknowledged means applied").isEqualTo("drone");
+    // every session that opens makes the device online again: mosquitto_sub, mosquitto_pub, mosquitto_sub back
+    Eventually.until(WAIT, "mosquitto_sub back after the takeover", sessions::frames, f -> f.size() == 3);
+    assertThat(sub.isAlive()).isTrue();
 
     // the mission needs the profile just published, so only the re-established subscription can receive it
     String missionId = node.api.submit(new JsonObject().put("type", "inspect").put("requirements", new JsonObject()

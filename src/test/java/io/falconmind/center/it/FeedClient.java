@@ -2,6 +2,7 @@ package io.falconmind.center.it;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 
@@ -15,11 +16,14 @@ import java.util.concurrent.TimeUnit;
  */
 final class FeedClient implements AutoCloseable {
 
+  /** Held for the connection's lifetime: Vert.x closes the connections of a client that is no longer referenced. */
+  private final WebSocketClient client;
   private final WebSocket ws;
   private final List<JsonObject> frames;
   private final List<Integer> closed;
 
-  private FeedClient(WebSocket ws, List<JsonObject> frames, List<Integer> closed) {
+  private FeedClient(WebSocketClient client, WebSocket ws, List<JsonObject> frames, List<Integer> closed) {
+    this.client = client;
     this.ws = ws;
     this.frames = frames;
     this.closed = closed;
@@ -29,9 +33,10 @@ final class FeedClient implements AutoCloseable {
   static FeedClient open(Vertx vertx, TestNode node, String query) {
     List<JsonObject> frames = new CopyOnWriteArrayList<>();
     List<Integer> closed = new CopyOnWriteArrayList<>();
+    WebSocketClient client = vertx.createWebSocketClient();
     try {
       // Handlers are attached on the connection's context as it completes, before any frame is read.
-      WebSocket ws = vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setHost("127.0.0.1")
+      WebSocket ws = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1")
               .setPort(node.httpPort).setURI("/api/v1/feed" + query)
               .addHeader("Authorization", "Bearer " + node.node.adminToken()))
           .map(w -> {
@@ -39,8 +44,9 @@ final class FeedClient implements AutoCloseable {
             w.closeHandler(v -> closed.add((int) w.closeStatusCode()));
             return w;
           }).await(20, TimeUnit.SECONDS);
-      return new FeedClient(ws, frames, closed);
+      return new FeedClient(client, ws, frames, closed);
     } catch (Exception e) {
+      client.close();
       throw new IllegalStateException("feed " + query + " did not open", e);
     }
   }
@@ -60,6 +66,6 @@ final class FeedClient implements AutoCloseable {
 
   @Override
   public void close() {
-    ws.close();
+    ws.close().eventually(() -> client.close());
   }
 }

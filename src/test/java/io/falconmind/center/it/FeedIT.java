@@ -152,6 +152,8 @@ class FeedIT {
         return telemetry.frames();
       }, f -> !f.isEmpty());
     }
+    // its device.offline event must not land in another test's window of mission events
+    node.api.awaitDeviceState("feed-telemetry-1", "OFFLINE", WAIT);
     JsonObject frame = telemetry.frames().get(0);
     assertThat(frame.getString("type")).isEqualTo("device.telemetry");
     assertThat(frame.getBoolean("soft")).isTrue();
