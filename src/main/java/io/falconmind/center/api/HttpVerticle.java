@@ -115,7 +115,7 @@ public final class HttpVerticle extends VerticleBase {
     RouterBuilder builder = RouterBuilder.create(vertx, contract.contract(), RequestExtractor.withBodyHandler());
     builder.rootHandler(new UpgradeHold());
     builder.rootHandler(new BearerAuth(adminToken));
-    builder.rootHandler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
+    builder.rootHandler(new UpgradeAwareBody(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes())));
     builder.rootHandler(new JsonBodyGuard());
 
     route(builder, "getOpenApi", ctx -> ctx.response().putHeader("Content-Type", "application/yaml; charset=utf-8")

@@ -11,8 +11,12 @@ final class UpgradeHold implements PlatformHandler {
 
   @Override
   public void handle(RoutingContext ctx) {
-    String upgrade = ctx.request().getHeader("Upgrade");
-    if (upgrade != null && upgrade.equalsIgnoreCase("websocket")) ctx.request().pause();
+    if (isUpgrade(ctx)) ctx.request().pause();
     ctx.next();
+  }
+
+  static boolean isUpgrade(RoutingContext ctx) {
+    String upgrade = ctx.request().getHeader("Upgrade");
+    return upgrade != null && upgrade.equalsIgnoreCase("websocket");
   }
 }

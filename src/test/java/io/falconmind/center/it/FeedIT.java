@@ -111,6 +111,38 @@ class FeedIT {
   }
 
   @Test
+  void servesTheJdkWebSocketClientWhichAnnouncesAnEmptyBody() throws Exception {
+    long since = seq();
+    java.util.concurrent.CopyOnWriteArrayList<String> frames = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.net.http.WebSocket ws = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
+        .header("Authorization", "Bearer " + node.node.adminToken())
+        .buildAsync(java.net.URI.create("ws://127.0.0.1:" + node.httpPort + "/api/v1/feed?since=" + since),
+            new java.net.http.WebSocket.Listener() {
+              private final StringBuilder part = new StringBuilder();
+
+              @Override
+              public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w, CharSequence data,
+                                                                    boolean last) {
+                part.append(data);
+                if (last) {
+                  frames.add(part.toString());
+                  part.setLength(0);
+                }
+                w.request(1);
+                return null;
+              }
+            })
+        .get(10, TimeUnit.SECONDS);
+    try {
+      String id = submit("feed-jdk-client");
+      Eventually.until(WAIT, "the submitted mission on the feed", () -> frames,
+          f -> f.stream().anyMatch(t -> t.contains(id)));
+    } finally {
+      ws.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "done");
+    }
+  }
+
+  @Test
   void resumesAfterADisconnectExactlyWhereItStopped() throws Exception {
     Feed first = connect("?types=mission.");
     submit("feed-reconnect");
