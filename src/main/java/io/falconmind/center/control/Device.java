@@ -36,9 +36,16 @@ public record Device(String id, String name, String tokenHash, String kind, List
     return activeMissions.size() < capacity;
   }
 
+  /**
+   * The device's own description replaces kind, capabilities, capacity and specs; the labels it
+   * reports are added over the existing ones, so labels the operator gave at registration stay
+   * unless the device reports the same key.
+   */
   Device withProfile(String newKind, List<String> caps, int cap, JsonObject newSpecs,
-                     Map<String, String> newLabels, long at) {
-    return new Device(id, name, tokenHash, newKind, caps, cap, newSpecs, newLabels, online, nodeId,
+                     Map<String, String> reportedLabels, long at) {
+    Map<String, String> merged = new LinkedHashMap<>(labels);
+    merged.putAll(reportedLabels);
+    return new Device(id, name, tokenHash, newKind, caps, cap, newSpecs, merged, online, nodeId,
         draining, registeredAt, at, connectedAt, disconnectedAt, activeMissions);
   }
 

@@ -232,6 +232,17 @@ class ControlStateMachineTest {
   }
 
   @Test
+  void aProfileAddsItsLabelsOverTheOperatorsLabels() {
+    fleet.apply(new Command.RegisterDevice("d9", "d9", Map.of("zone", "north", "team", "a"), "s$h", fleet.now));
+    fleet.apply(new Command.UpdateProfile("d9", "rover", List.of(), 1, new JsonObject(), Map.of(), fleet.now));
+    assertThat(fleet.state.device("d9").labels()).containsEntry("zone", "north").containsEntry("team", "a");
+    fleet.apply(new Command.UpdateProfile("d9", "rover", List.of(), 1, new JsonObject(),
+        Map.of("team", "b", "fw", "1.2"), fleet.now));
+    assertThat(fleet.state.device("d9").labels())
+        .containsEntry("zone", "north").containsEntry("team", "b").containsEntry("fw", "1.2");
+  }
+
+  @Test
   void missionJsonRoundTrips() {
     fleet.submit(aMission("m1").deadline(fleet.now + 60_000).build());
     fleet.assign("m1", "d1", 1);
