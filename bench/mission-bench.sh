@@ -21,6 +21,8 @@ HTTP_PORT=${HTTP_PORT:-18080}
 MQTT_PORT=${MQTT_PORT:-11883}
 GRPC_PORT=${GRPC_PORT:-19090}
 NODE_HEAP=${NODE_HEAP:-2g}
+# Extra JVM options of the node, e.g. NODE_JAVA_OPTS="-XX:StartFlightRecording=filename=/tmp/node.jfr" for a profile.
+NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-}
 BENCH_HEAP=${BENCH_HEAP:-1g}
 OUT=${OUT:-bench/results/$(date +%F)-mission-bench.md}
 
@@ -61,7 +63,7 @@ env -u CENTER_POSTGRES_URL \
   CENTER_MQTT_HOST=127.0.0.1 CENTER_MQTT_PORT="$MQTT_PORT" \
   CENTER_GRPC_PORT="$GRPC_PORT" \
   CENTER_AUTH_ADMIN_TOKEN="$TOKEN" \
-  java "-Xmx$NODE_HEAP" -jar "$JAR" >"$NODE_LOG" 2>&1 &
+  java "-Xmx$NODE_HEAP" $NODE_JAVA_OPTS -jar "$JAR" >"$NODE_LOG" 2>&1 &
 NODE_PID=$!
 
 BUILD="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src pom.xml conf 2>/dev/null || echo '+local changes')"

@@ -46,6 +46,7 @@ final class MissionScheduler {
     List<String> expired = pastDeadline(view, now, pending);
     List<Assignment> assignments = new ArrayList<>();
     long nextWake = Long.MAX_VALUE;
+    if (view.queue.isEmpty()) return new Plan(assignments, timeouts, expired, nextWake);
     Map<String, Candidate> free = freeDevices(view);
     int scanned = 0;
     for (Mission m : view.queue) {

@@ -7,6 +7,7 @@ import io.falconmind.center.control.Command;
 import io.falconmind.center.control.Command.Assignment;
 import io.falconmind.center.control.Command.AttemptRef;
 import io.falconmind.center.control.ControlClient;
+import io.falconmind.center.control.Event;
 import io.falconmind.center.control.NodeStatus;
 import io.falconmind.center.raft.RaftVerticle;
 import io.vertx.core.Future;
@@ -93,7 +94,24 @@ public final class MissionVerticle extends VerticleBase {
       return;
     }
     view.apply(applied);
-    if (!applied.events().isEmpty()) queuePass();
+    for (Event e : applied.events()) {
+      if (mayEnableAssignment(e.type())) {
+        queuePass();
+        return;
+      }
+    }
+  }
+
+  /**
+   * Whether an event can make an assignment possible: a mission to place, or a device that came,
+   * changed or freed capacity. Acceptance and progress cannot, and are most of the stream.
+   */
+  private static boolean mayEnableAssignment(String type) {
+    return switch (type) {
+      case "mission.accepted", "mission.running", "mission.progress", "mission.assigned",
+           "device.registered", "device.offline", "device.draining" -> false;
+      default -> true;
+    };
   }
 
   private void onRole(NodeStatus status) {
