@@ -42,7 +42,8 @@ CREATE TABLE events (
   at         timestamptz NOT NULL,
   mission_id text,
   device_id  text,
-  body       jsonb       NOT NULL
+  -- the event's JSON (as the feed shows it), raw DEFLATE-compressed: see store.EventBodies
+  body       bytea       NOT NULL
 );
 
 -- Pruning by age: events are appended in time order, so a BRIN index finds old ones at almost no

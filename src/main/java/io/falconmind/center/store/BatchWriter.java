@@ -5,6 +5,7 @@ import io.falconmind.center.control.Device;
 import io.falconmind.center.control.Event;
 import io.falconmind.center.control.Mission;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
@@ -60,8 +61,8 @@ final class BatchWriter {
 
   private static final String INSERT_EVENTS = """
       INSERT INTO events (seq, type, at, mission_id, device_id, body)
-      SELECT u.seq, u.type, u.at, u.mission_id, u.device_id, u.body::jsonb
-      FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[])
+      SELECT u.seq, u.type, u.at, u.mission_id, u.device_id, u.body
+      FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::bytea[])
         AS u(seq, type, at, mission_id, device_id, body)
       WHERE u.seq > (SELECT last_seq FROM control_meta WHERE id = 1)
       ON CONFLICT (seq) DO NOTHING""";
@@ -242,7 +243,7 @@ final class BatchWriter {
     OffsetDateTime[] ats = new OffsetDateTime[n];
     String[] missions = new String[n];
     String[] devices = new String[n];
-    String[] bodies = new String[n];
+    Buffer[] bodies = new Buffer[n];
     for (int i = 0; i < n; i++) {
       Event e = events.get(i);
       seqs[i] = e.seq();
@@ -250,9 +251,9 @@ final class BatchWriter {
       ats[i] = PgTime.of(e.at());
       missions[i] = e.missionId();
       devices[i] = e.deviceId();
-      bodies[i] = e.toJson().encode();
+      bodies[i] = EventBodies.encode(e.toJson());
     }
     return Tuple.tuple().addArrayOfLong(seqs).addArrayOfString(types).addArrayOfOffsetDateTime(ats)
-        .addArrayOfString(missions).addArrayOfString(devices).addArrayOfString(bodies);
+        .addArrayOfString(missions).addArrayOfString(devices).addArrayOfBuffer(bodies);
   }
 }

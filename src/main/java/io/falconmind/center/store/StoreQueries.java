@@ -101,7 +101,7 @@ final class StoreQueries {
     return pool.preparedQuery("SELECT body FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
         .execute(Tuple.of(afterSeq, limit)).map(rows -> {
           JsonArray out = new JsonArray(new ArrayList<>(rows.size()));
-          for (Row row : rows) out.add(row.getJsonObject(0));
+          for (Row row : rows) out.add(EventBodies.decode(row.getBuffer(0)));
           return out;
         });
   }
