@@ -42,8 +42,8 @@ public final class TestNode implements AutoCloseable {
   }
 
   public static TestNode start(Path dataDir, Map<String, String> overrides) {
-    int http = freePort();
-    int mqtt = freePort();
+    int http = overrides.containsKey("http.port") ? Integer.parseInt(overrides.get("http.port")) : freePort();
+    int mqtt = overrides.containsKey("mqtt.port") ? Integer.parseInt(overrides.get("mqtt.port")) : freePort();
     Map<String, String> settings = new HashMap<>();
     settings.put("node.dataDir", dataDir.toString());
     settings.put("http.host", "127.0.0.1");
