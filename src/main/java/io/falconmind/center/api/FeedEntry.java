@@ -7,9 +7,8 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * One frame of the feed. Its JSON text is encoded at most once, on first use, and shared by every
- * session that sends it; events no client asks for are never encoded. Used on the HTTP verticle's
- * context only.
+ * One frame of the feed. An event's text is the event's own (encoded once per node, shared with the
+ * store) and taken only when a client needs the frame. Used on the HTTP verticle's context only.
  */
 public final class FeedEntry {
 
@@ -17,8 +16,8 @@ public final class FeedEntry {
   private final String type;
   private final String missionId;
   private final String deviceId;
-  private Event event;
-  private String text;
+  private final Event event;
+  private final String text;
 
   /**
    * @param seq  the event's sequence number; -1 for a soft signal, which has none
@@ -29,6 +28,7 @@ public final class FeedEntry {
     this.type = type;
     this.missionId = missionId;
     this.deviceId = deviceId;
+    this.event = null;
     this.text = Objects.requireNonNull(text);
   }
 
@@ -38,6 +38,7 @@ public final class FeedEntry {
     this.missionId = event.missionId();
     this.deviceId = event.deviceId();
     this.event = event;
+    this.text = null;
   }
 
   public static FeedEntry of(Event event) {
@@ -82,13 +83,9 @@ public final class FeedEntry {
     return seq < 0;
   }
 
-  /** The JSON text of the frame, encoded on first use. */
+  /** The JSON text of the frame. */
   public String text() {
-    if (text == null) {
-      text = event.toJson().encode();
-      event = null;
-    }
-    return text;
+    return text != null ? text : event.encoded();
   }
 
   @Override

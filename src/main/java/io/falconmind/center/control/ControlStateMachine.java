@@ -343,11 +343,7 @@ public final class ControlStateMachine {
     Mission next;
     String type;
     if (retryable && m.attempt() < m.maxAttempts()) {
-      next = new Mission(closed.id(), closed.type(), closed.priority(), closed.payload(),
-          closed.requirements(), closed.timeoutSec(), closed.maxAttempts(), closed.deadline(),
-          closed.idempotencyKey(), closed.state(), closed.deviceId(), closed.attempt(), closed.attempts(),
-          closed.progress(), null, error, closed.createdAt(), now, closed.notBefore(), null)
-          .requeued(now, now + policy.backoff(m.id(), m.attempt()));
+      next = closed.requeued(error, now, now + policy.backoff(m.id(), m.attempt()));
       type = "mission.retrying";
     } else {
       next = closed.finished(MissionState.FAILED, null, error, now);

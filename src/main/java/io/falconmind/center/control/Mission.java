@@ -66,9 +66,10 @@ public record Mission(String id, String type, int priority, JsonObject payload,
         notBefore, finishedAt);
   }
 
-  Mission requeued(long at, long retryAt) {
+  /** Back in the queue after an attempt that ended with {@code lastError}, not before {@code retryAt}. */
+  Mission requeued(JsonObject lastError, long at, long retryAt) {
     return new Mission(id, type, priority, payload, requirements, timeoutSec, maxAttempts, deadline,
-        idempotencyKey, MissionState.QUEUED, null, attempt, attempts, null, null, error, createdAt, at,
+        idempotencyKey, MissionState.QUEUED, null, attempt, attempts, null, null, lastError, createdAt, at,
         retryAt, null);
   }
 

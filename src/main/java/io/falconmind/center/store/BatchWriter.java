@@ -251,7 +251,7 @@ final class BatchWriter {
       ats[i] = PgTime.of(e.at());
       missions[i] = e.missionId();
       devices[i] = e.deviceId();
-      bodies[i] = EventBodies.encode(e.toJson());
+      bodies[i] = EventBodies.encode(e.encoded());
     }
     return Tuple.tuple().addArrayOfLong(seqs).addArrayOfString(types).addArrayOfOffsetDateTime(ats)
         .addArrayOfString(missions).addArrayOfString(devices).addArrayOfBuffer(bodies);

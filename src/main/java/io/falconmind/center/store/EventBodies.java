@@ -20,8 +20,9 @@ final class EventBodies {
   private EventBodies() {
   }
 
-  static Buffer encode(JsonObject event) {
-    byte[] json = event.encode().getBytes(StandardCharsets.UTF_8);
+  /** @param eventJson the event's JSON text ({@code Event#encoded()}) */
+  static Buffer encode(String eventJson) {
+    byte[] json = eventJson.getBytes(StandardCharsets.UTF_8);
     Deflater deflater = new Deflater(Deflater.BEST_SPEED, true);
     try {
       deflater.setInput(json);
