@@ -40,8 +40,18 @@ public sealed interface Command {
   record SubmitMissions(List<MissionSpec> missions, long at) implements Command {
   }
 
+  /**
+   * A decision of the leader's scheduler, valid only in the term it was made in: the state machine
+   * refuses it once a later {@link NewTerm} is applied, so a deposed leader's decisions never take
+   * effect.
+   */
+  sealed interface Decision extends Command {
+    /** The leader term the decision was made in. */
+    long term();
+  }
+
   /** The scheduler's decisions: each names the attempt number it opens. */
-  record AssignMissions(List<Assignment> assignments, long at) implements Command {
+  record AssignMissions(List<Assignment> assignments, long term, long at) implements Decision {
   }
 
   record Assignment(String missionId, String deviceId, int attempt) {
@@ -62,23 +72,26 @@ public sealed interface Command {
   record CancelMission(String id, String reason, long at) implements Command {
   }
 
-  record TimeOutAttempts(List<AttemptRef> attempts, long at) implements Command {
+  record TimeOutAttempts(List<AttemptRef> attempts, long term, long at) implements Decision {
   }
 
   record AttemptRef(String missionId, int attempt) {
   }
 
-  record ExpireMissions(List<String> ids, long at) implements Command {
+  record ExpireMissions(List<String> ids, long term, long at) implements Decision {
   }
 
   /**
    * Drops finished missions (already persisted) and old idempotency keys from memory; history
    * queries read them from the store.
    */
-  record EvictFinished(long finishedBefore, long keysBefore, long at) implements Command {
+  record EvictFinished(long finishedBefore, long keysBefore, long term, long at) implements Decision {
   }
 
-  /** Committed first in every term: fences the decisions of earlier leaders. */
-  record NewTerm(long at) implements Command {
+  /**
+   * Committed first in every term by its new leader: from here on only {@link Decision}s of
+   * {@code term} are accepted, which fences the decisions of earlier leaders.
+   */
+  record NewTerm(long term, String leader, long at) implements Command {
   }
 }

@@ -21,6 +21,7 @@ public final class ControlState {
   final Map<String, KeyUse> keys = new HashMap<>();
   long seq;
   long index;
+  long term;
 
   public Device device(String id) {
     return devices.get(id);
@@ -52,6 +53,11 @@ public final class ControlState {
     return index;
   }
 
+  /** The leader term whose scheduler decisions are accepted (set by each {@code NewTerm}). */
+  public long term() {
+    return term;
+  }
+
   /** Missions the device holds (ASSIGNED or RUNNING), in the order they were assigned. */
   public List<Mission> openAssignments(String deviceId) {
     Device d = devices.get(deviceId);
@@ -67,7 +73,7 @@ public final class ControlState {
   /** A consistent copy for a snapshot; the records are immutable, so the copy is shallow. */
   public ControlSnapshot snapshot() {
     return new ControlSnapshot(index, seq, List.copyOf(devices.values()), List.copyOf(missions.values()),
-        Map.copyOf(keys));
+        Map.copyOf(keys), term);
   }
 
   /**
@@ -80,6 +86,7 @@ public final class ControlState {
     keys.clear();
     index = snapshot.index();
     seq = snapshot.seq();
+    term = snapshot.term();
     Map<String, List<String>> held = new HashMap<>();
     for (Mission m : snapshot.missions()) {
       missions.put(m.id(), m);

@@ -57,6 +57,10 @@ public final class ControlStateMachine {
   }
 
   private JsonObject dispatch(Command command) {
+    if (command instanceof Command.Decision d && d.term() != state.term) {
+      return Refusal.of(409, "stale-term", "decided in leader term " + d.term() + ", but term "
+          + state.term + " has begun");
+    }
     if (command instanceof SubmitMissions c) return submit(c);
     if (command instanceof AssignMissions c) return assign(c);
     if (command instanceof ReportStatuses c) return report(c);
@@ -70,8 +74,15 @@ public final class ControlStateMachine {
     if (command instanceof DeviceConnected c) return connected(c);
     if (command instanceof DeviceDisconnected c) return disconnected(c);
     if (command instanceof UpdateProfile c) return profile(c);
-    if (command instanceof NewTerm) return new JsonObject();
+    if (command instanceof NewTerm c) return newTerm(c);
     throw new IllegalArgumentException("unknown command " + command.getClass().getName());
+  }
+
+  /** A new leader's first entry: its term fences every earlier decision. */
+  private JsonObject newTerm(NewTerm c) {
+    state.term = c.term();
+    emit("cluster.leader", null, null, new JsonObject().put("term", c.term()).put("leader", c.leader()), null);
+    return new JsonObject();
   }
 
   // ---- devices ------------------------------------------------------------------------------

@@ -48,7 +48,10 @@ public final class MissionVerticle extends VerticleBase {
   private ControlClient control;
   private MissionScheduler scheduler;
   private boolean loaded;
-  private boolean leader;
+  /** The term this node leads according to its Raft member, or -1. */
+  private long ledTerm = -1;
+  /** The term of the last {@code cluster.leader} event applied: decisions of other terms are refused. */
+  private long fencedTerm = -1;
   private boolean passQueued;
   private boolean assigning;
   private boolean timingOut;
@@ -79,6 +82,7 @@ public final class MissionVerticle extends VerticleBase {
         .compose(v -> control.snapshot())
         .onSuccess(snapshot -> {
           view.load(snapshot);
+          fencedTerm = snapshot.term();
           buffered.forEach(view::apply);
           buffered.clear();
           loaded = true;
@@ -95,6 +99,10 @@ public final class MissionVerticle extends VerticleBase {
     }
     view.apply(applied);
     for (Event e : applied.events()) {
+      if (e.type().equals("cluster.leader")) {
+        fencedTerm = e.detail().getLong("term");
+        if (deciding()) log.info("Scheduling on this node (term {})", fencedTerm);
+      }
       if (mayEnableAssignment(e.type())) {
         queuePass();
         return;
@@ -114,13 +122,20 @@ public final class MissionVerticle extends VerticleBase {
     };
   }
 
+  /**
+   * Decides only as the leader of the current term and only once that term's first entry is
+   * applied: by then every decision of earlier leaders is either applied or refused, and the view
+   * holds everything committed before.
+   */
+  private boolean deciding() {
+    return ledTerm >= 0 && ledTerm == fencedTerm;
+  }
+
   private void onRole(NodeStatus status) {
-    boolean was = leader;
-    leader = "LEADER".equals(status.role());
-    if (leader && !was) {
-      log.info("Scheduling on this node (term {})", status.term());
-      queuePass();
-    }
+    boolean was = deciding();
+    ledTerm = "LEADER".equals(status.role()) ? status.term() : -1;
+    if (was && !deciding()) log.info("Stopped scheduling on this node ({} in term {})", status.role(), status.term());
+    if (deciding()) queuePass();
   }
 
   private void onTelemetry(JsonObject t) {
@@ -144,13 +159,14 @@ public final class MissionVerticle extends VerticleBase {
   }
 
   private void pass() {
-    if (!leader || !loaded) return;
+    if (!loaded || !deciding()) return;
+    long term = fencedTerm;
     long now = clock.getAsLong();
     if (!assigning || !timingOut) {
       MissionScheduler.Plan plan = scheduler.plan(view, now, pending);
-      if (!assigning && !plan.assignments().isEmpty()) proposeAssignments(plan.assignments(), now);
+      if (!assigning && !plan.assignments().isEmpty()) proposeAssignments(plan.assignments(), term, now);
       if (!timingOut && (!plan.timeouts().isEmpty() || !plan.expired().isEmpty())) {
-        proposeEndings(plan.timeouts(), plan.expired(), now);
+        proposeEndings(plan.timeouts(), plan.expired(), term, now);
       } else if (timingOut) {
         requeueDue(plan.timeouts(), plan.expired());
       }
@@ -158,15 +174,15 @@ public final class MissionVerticle extends VerticleBase {
     if (now - lastEvict >= EVICT_EVERY_MS) {
       lastEvict = now;
       control.proposeCommitted(new Command.EvictFinished(now - missions.retainFinishedSec() * 1000L,
-          now - missions.idempotencyRetentionSec() * 1000L, now))
+          now - missions.idempotencyRetentionSec() * 1000L, term, now))
           .onFailure(e -> log.debug("eviction not proposed: {}", e.getMessage()));
     }
   }
 
-  private void proposeAssignments(List<Assignment> assignments, long now) {
+  private void proposeAssignments(List<Assignment> assignments, long term, long now) {
     assigning = true;
     for (Assignment a : assignments) pending.add(a.missionId());
-    control.proposeCommitted(new Command.AssignMissions(assignments, now))
+    control.proposeCommitted(new Command.AssignMissions(assignments, term, now))
         .onComplete(ar -> {
           assigning = false;
           for (Assignment a : assignments) pending.remove(a.missionId());
@@ -175,12 +191,12 @@ public final class MissionVerticle extends VerticleBase {
         });
   }
 
-  private void proposeEndings(List<AttemptRef> timeouts, List<String> expired, long now) {
+  private void proposeEndings(List<AttemptRef> timeouts, List<String> expired, long term, long now) {
     timingOut = true;
     Future<?> t = timeouts.isEmpty() ? Future.succeededFuture()
-        : control.proposeCommitted(new Command.TimeOutAttempts(timeouts, now));
+        : control.proposeCommitted(new Command.TimeOutAttempts(timeouts, term, now));
     Future<?> e = expired.isEmpty() ? Future.succeededFuture()
-        : control.proposeCommitted(new Command.ExpireMissions(expired, now));
+        : control.proposeCommitted(new Command.ExpireMissions(expired, term, now));
     Future.join(t, e).onComplete(ar -> {
       timingOut = false;
       if (t.failed() || e.failed()) {

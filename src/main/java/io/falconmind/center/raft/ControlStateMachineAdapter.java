@@ -19,11 +19,20 @@ final class ControlStateMachineAdapter implements StateMachine {
   private final ControlStateMachine machine;
   private final Consumer<Applied> onApplied;
   private final LongSupplier wallClock;
+  private final LongSupplier term;
+  private final String self;
 
-  ControlStateMachineAdapter(ControlStateMachine machine, Consumer<Applied> onApplied, LongSupplier wallClock) {
+  /**
+   * @param term the current term of the local member (read when it becomes leader)
+   * @param self the local member's endpoint id
+   */
+  ControlStateMachineAdapter(ControlStateMachine machine, Consumer<Applied> onApplied, LongSupplier wallClock,
+                             LongSupplier term, String self) {
     this.machine = machine;
     this.onApplied = onApplied;
     this.wallClock = wallClock;
+    this.term = term;
+    this.self = self;
   }
 
   @Override
@@ -51,6 +60,6 @@ final class ControlStateMachineAdapter implements StateMachine {
   /** Proposed by the new leader as the first entry of its term; fences earlier decisions. */
   @Override
   public Object getNewTermOperation() {
-    return new Command.NewTerm(wallClock.getAsLong());
+    return new Command.NewTerm(term.getAsLong(), self, wallClock.getAsLong());
   }
 }

@@ -94,7 +94,8 @@ public final class RaftVerticle extends VerticleBase {
         .setConfig(raftConfig())
         .setExecutor(new ContextExecutor(context))
         .setTransport(new SingleMemberTransport(self))
-        .setStateMachine(new ControlStateMachineAdapter(machine, this::publishApplied, System::currentTimeMillis))
+        .setStateMachine(new ControlStateMachineAdapter(machine, this::publishApplied, System::currentTimeMillis,
+            () -> raftNode.getTerm().getTerm(), nodeId))
         .setRaftNodeReportListener(this::onReport)
         .setClock(new MonotonicClock())
         .build();

@@ -46,7 +46,7 @@ final class SnapshotLoader {
         .compose(seq -> devices(conn, nowMillis)
             .compose(devices -> missions(conn, finishedSince)
                 .compose(missions -> keys(conn, keysSince)
-                    .map(keys -> new ControlSnapshot(0, seq, devices, missions, keys))))));
+                    .map(keys -> new ControlSnapshot(0, seq, devices, missions, keys, 0))))));
   }
 
   private static Future<Long> lastSeq(SqlConnection conn) {

@@ -123,11 +123,11 @@ class ControlStateMachineTest {
     var ref = List.of(new Command.AttemptRef("m1", 1));
 
     fleet.now += 9_999;
-    fleet.apply(new Command.TimeOutAttempts(ref, fleet.now));
+    fleet.apply(new Command.TimeOutAttempts(ref, 0, fleet.now));
     assertThat(fleet.mission("m1").state()).isEqualTo(MissionState.ASSIGNED);
 
     fleet.now += 1;
-    Applied timedOut = fleet.apply(new Command.TimeOutAttempts(ref, fleet.now));
+    Applied timedOut = fleet.apply(new Command.TimeOutAttempts(ref, 0, fleet.now));
     assertThat(fleet.mission("m1").state()).isEqualTo(MissionState.QUEUED);
     assertThat(timedOut.events().get(0).revoke().getString("deviceId")).isEqualTo("d1");
     assertThat(fleet.mission("m1").attempts().get(0).outcome()).isEqualTo(AttemptOutcome.TIMED_OUT);
@@ -176,12 +176,31 @@ class ControlStateMachineTest {
   @Test
   void expiresAQueuedMissionPastItsDeadline() {
     fleet.submit(aMission("m1").deadline(fleet.now + 5_000).build());
-    fleet.apply(new Command.ExpireMissions(List.of("m1"), fleet.now + 4_999));
+    fleet.apply(new Command.ExpireMissions(List.of("m1"), 0, fleet.now + 4_999));
     assertThat(fleet.mission("m1").state()).isEqualTo(MissionState.QUEUED);
     fleet.now += 5_000;
     assertThat(refusal(fleet.assign("m1", "d1", 1))).isEqualTo("deadline passed");
-    fleet.apply(new Command.ExpireMissions(List.of("m1"), fleet.now));
+    fleet.apply(new Command.ExpireMissions(List.of("m1"), 0, fleet.now));
     assertThat(fleet.mission("m1").state()).isEqualTo(MissionState.EXPIRED);
+  }
+
+  @Test
+  void aNewTermRefusesTheDecisionsOfEarlierLeaders() {
+    fleet.submit(aMission("m1").build());
+    Applied elected = fleet.apply(new Command.NewTerm(7, "node-b", fleet.now));
+    assertThat(elected.events()).singleElement().satisfies(e -> {
+      assertThat(e.type()).isEqualTo("cluster.leader");
+      assertThat(e.detail().getLong("term")).isEqualTo(7L);
+      assertThat(e.detail().getString("leader")).isEqualTo("node-b");
+    });
+    long seq = fleet.state.seq();
+    Applied stale = fleet.apply(new Command.AssignMissions(List.of(new Command.Assignment("m1", "d1", 1)), 6, fleet.now));
+    assertThat(stale.reply().getJsonObject("error").getString("code")).isEqualTo("stale-term");
+    assertThat(fleet.state.seq()).isEqualTo(seq);
+    assertThat(fleet.mission("m1").state()).isEqualTo(MissionState.QUEUED);
+    fleet.apply(new Command.AssignMissions(List.of(new Command.Assignment("m1", "d1", 1)), 7, fleet.now));
+    assertThat(fleet.mission("m1").state()).isEqualTo(MissionState.ASSIGNED);
+    assertThat(fleet.state.snapshot().term()).isEqualTo(7L);
   }
 
   @Test
@@ -189,7 +208,7 @@ class ControlStateMachineTest {
     fleet.submit(aMission("m1").build());
     fleet.submit(aMission("m2").build());
     fleet.apply(new Command.CancelMission("m1", null, fleet.now));
-    fleet.apply(new Command.EvictFinished(fleet.now + 1, 0, fleet.now + 1));
+    fleet.apply(new Command.EvictFinished(fleet.now + 1, 0, 0, fleet.now + 1));
     assertThat(fleet.mission("m1")).isNull();
     assertThat(fleet.mission("m2")).isNotNull();
   }
@@ -226,7 +245,7 @@ class ControlStateMachineTest {
     ControlSnapshot snap = fleet.state.snapshot();
     ControlState copy = new ControlState();
     copy.restore(new ControlSnapshot(0, snap.seq(),
-        snap.devices().stream().map(d -> d.withActive(List.of())).toList(), snap.missions(), Map.of()));
+        snap.devices().stream().map(d -> d.withActive(List.of())).toList(), snap.missions(), Map.of(), 0));
     assertThat(copy.device("d1").activeMissions()).containsExactly("m1");
     assertThat(copy.seq()).isEqualTo(fleet.state.seq());
   }

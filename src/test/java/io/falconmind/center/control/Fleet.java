@@ -41,7 +41,7 @@ public final class Fleet {
   }
 
   public Applied assign(String missionId, String deviceId, int attempt) {
-    return apply(new AssignMissions(List.of(new Assignment(missionId, deviceId, attempt)), now));
+    return apply(new AssignMissions(List.of(new Assignment(missionId, deviceId, attempt)), 0, now));
   }
 
   public Applied report(String missionId, String deviceId, int attempt, AttemptStatus status, JsonObject error) {

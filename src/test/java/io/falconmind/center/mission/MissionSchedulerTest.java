@@ -44,7 +44,7 @@ class MissionSchedulerTest {
   }
 
   private void commit(List<Command.Assignment> assignments) {
-    apply(new Command.AssignMissions(assignments, fleet.now));
+    apply(new Command.AssignMissions(assignments, 0, fleet.now));
   }
 
   @Test
@@ -107,7 +107,7 @@ class MissionSchedulerTest {
     device("d1", "drone", 1);
     device("d2", "drone", 1);
     submit(aMission("m1"));
-    apply(new Command.AssignMissions(List.of(new Command.Assignment("m1", "d1", 1)), fleet.now));
+    apply(new Command.AssignMissions(List.of(new Command.Assignment("m1", "d1", 1)), 0, fleet.now));
     apply(new Command.ReportStatuses(List.of(new Command.StatusReport("m1", "d1", 1, AttemptStatus.REJECTED,
         null, null, null)), fleet.now));
     fleet.now += 60_000;

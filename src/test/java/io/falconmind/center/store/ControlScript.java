@@ -87,7 +87,7 @@ final class ControlScript {
 
   Applied assign(String missionId, String deviceId) {
     int attempt = state().mission(missionId).attempt() + 1;
-    return apply(new Command.AssignMissions(List.of(new Command.Assignment(missionId, deviceId, attempt)), now));
+    return apply(new Command.AssignMissions(List.of(new Command.Assignment(missionId, deviceId, attempt)), 0, now));
   }
 
   Applied report(String missionId, AttemptStatus status) {
@@ -101,8 +101,8 @@ final class ControlScript {
     return apply(new Command.CancelMission(missionId, "no longer needed", now));
   }
 
-  /** A command that changes nothing: an entry without events. */
-  Applied newTerm() {
-    return apply(new Command.NewTerm(now));
+  /** A command that changes nothing: a decision of a stale term, an entry without events. */
+  Applied noEvents() {
+    return apply(new Command.ExpireMissions(List.of(), -1, now));
   }
 }

@@ -96,7 +96,7 @@ class GroupCommitTest {
 
   @Test
   void anEntryWithoutEventsIsReportedAtOnceWhenNothingIsPending() throws Exception {
-    Applied noEvents = script.newTerm();
+    Applied noEvents = script.noEvents();
 
     offer(noEvents);
 
@@ -106,7 +106,7 @@ class GroupCommitTest {
 
   @Test
   void anEntryWithoutEventsKeepsItsPlaceBehindAPendingWrite() throws Exception {
-    offer(script.register("d1"), script.newTerm());
+    offer(script.register("d1"), script.noEvents());
     assertThat(persisted).isEmpty();
 
     succeed(nextWrite());

@@ -117,7 +117,7 @@ class StoreIT {
   void anEntryWithoutEventsIsReportedPersistedWithTheLastSeq() {
     ControlScript script = new ControlScript();
     script.register("d1");
-    script.newTerm();
+    script.noEvents();
     List<PersistedEvents> reports = new CopyOnWriteArrayList<>();
     Future<Void> all = collectPersisted(reports, 2);
     deployStore();
@@ -447,7 +447,7 @@ class StoreIT {
     s.assign("m2", "d2");
     s.report("m2", AttemptStatus.RUNNING);
     s.report("m2", AttemptStatus.SUCCEEDED);
-    s.newTerm();
+    s.noEvents();
     s.cancel("m3");
     s.remove("d3");
     return s;
