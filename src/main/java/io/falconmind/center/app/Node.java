@@ -92,8 +92,11 @@ public final class Node {
   }
 
   private Future<Void> deployControlPlane(ControlSnapshot snapshot) {
-    return deploy(() -> new StoreVerticle(database, config.store()), 1)
-        .compose(v -> deploy(() -> new RaftVerticle(identity.nodeId(), config.raft(),
+    io.vertx.core.json.JsonObject contact = new io.vertx.core.json.JsonObject()
+        .put("http", config.http().host() + ":" + config.http().port()).put("mqtt", config.mqtt().port());
+    io.falconmind.center.raft.Clustering clustering = io.falconmind.center.raft.Clustering.standalone(contact);
+    return deploy(() -> new StoreVerticle(database, config.store(), config.missions(), clustering.enabled()), 1)
+        .compose(v -> deploy(() -> new RaftVerticle(identity.nodeId(), config.raft(), clustering,
             config.missions().policy(), snapshot), 1));
   }
 
