@@ -78,11 +78,9 @@ public final class Node {
       return node.deployAndStart();
     }
     ClusterManager clusterManager = HazelcastSetup.clusterManager(config.cluster());
-    options.setEventBusOptions(HazelcastSetup.eventBusOptions(config.cluster(),
-        HazelcastSetup.nodeMetadata(identity.nodeId(), config)));
     log.info("node {} joining the cluster as {}:{} ({} discovery)", identity.nodeId(), config.cluster().host(),
         config.cluster().port(), config.cluster().discovery());
-    return builder.with(options).withClusterManager(clusterManager).buildClustered()
+    return HazelcastSetup.join(builder, options, clusterManager, config, identity.nodeId())
         .recover(e -> {
           registry.close();
           lock.close();
