@@ -100,6 +100,9 @@ public final class RaftVerticle extends VerticleBase {
   private final ControlSnapshot initial;
 
   /** A reply that waits until its entry is persisted (or, for forwarded results, applied here). */
+  private record Forwarded(String leader, Message<Command> message) {
+  }
+
   private record Waiter(Runnable done, java.util.function.Consumer<ControlException> failed, long sinceNanos) {
   }
 
@@ -111,6 +114,9 @@ public final class RaftVerticle extends VerticleBase {
   private final Map<String, Long> absentSince = new HashMap<>();
   private final Map<String, Long> nodeAbsentSince = new HashMap<>();
   private final List<AppliedLog.Entry> streamOut = new ArrayList<>();
+  /** Proposals forwarded to a leader and not answered yet, by a local id. */
+  private final Map<Long, Forwarded> forwarded = new HashMap<>();
+  private long forwardIds;
   private ControlState state;
   private ControlStateMachine machine;
   private AppliedLog appliedLog;
@@ -320,17 +326,38 @@ public final class RaftVerticle extends VerticleBase {
       return;
     }
     Buffer frame = Frames.forward(committedOnly, CommandCodec.encode(message.body()));
+    long id = ++forwardIds;
+    forwarded.put(id, new Forwarded(leader, message));
     vertx.eventBus().<Buffer>request(forwardAddress(leader), frame,
             new DeliveryOptions().setSendTimeout(FORWARD_TIMEOUT_MS))
-        .onSuccess(reply -> {
+        .onComplete(ar -> {
+          if (forwarded.remove(id) == null) return;
+          if (ar.failed()) {
+            ControlException e = forwardFailure(ar.cause());
+            message.fail(e.status(), ControlClient.encodeFailure(e));
+            return;
+          }
+          Message<Buffer> reply = ar.result();
           long index = Frames.resultIndex(reply.body());
           Applied applied = new Applied(index, List.of(), new JsonObject(Frames.resultReply(reply.body())));
           whenApplied(index, () -> message.reply(applied, local));
-        })
-        .onFailure(t -> {
-          ControlException e = forwardFailure(t);
-          message.fail(e.status(), ControlClient.encodeFailure(e));
         });
+  }
+
+  /**
+   * Proposals forwarded to a leader that is no longer the leader may never be answered (a killed
+   * node drops them): their callers learn at once that the outcome is unknown.
+   */
+  private void failForwardedTo(String formerLeader) {
+    var it = forwarded.values().iterator();
+    while (it.hasNext()) {
+      Forwarded f = it.next();
+      if (!f.leader().equals(formerLeader)) continue;
+      it.remove();
+      ControlException e = new ControlException(504, "indeterminate",
+          "the leader changed before answering; the outcome is unknown, retry with the same idempotency key");
+      f.message().fail(e.status(), ControlClient.encodeFailure(e));
+    }
   }
 
   /** A proposal forwarded by another node: replicate it here, the leader. */
@@ -1031,6 +1058,7 @@ public final class RaftVerticle extends VerticleBase {
     }
     if (!Objects.equals(leader, lastLeader)) {
       if (leader != null) leaderChanges++;
+      if (lastLeader != null && !forwarded.isEmpty()) failForwardedTo(lastLeader);
       lastLeader = leader;
     }
     NodeStatus previous = status;
