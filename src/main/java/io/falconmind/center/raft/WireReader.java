@@ -169,7 +169,7 @@ public final class WireReader {
     if (v == 0) return null;
     int size = boundedLength(v - 1, 2);
     Map<String, String> map = new LinkedHashMap<>();
-    for (int i = 0; i < size; i++) map.put(readString(), readNullableString());
+    for (int i = 0; i < size; i++) map.put(readString(), readString());
     return map;
   }
 

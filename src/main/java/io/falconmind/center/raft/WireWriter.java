@@ -113,14 +113,16 @@ public final class WireWriter {
     return this;
   }
 
+  /** A collection of non-null strings, or null. */
   public WireWriter writeStrings(Collection<String> values) {
     return writeList(values, WireWriter::writeString);
   }
 
+  /** A map of non-null strings to non-null strings, or null. */
   public WireWriter writeStringMap(Map<String, String> values) {
     if (values == null) return writeUnsigned(0);
     writeUnsigned(values.size() + 1L);
-    values.forEach((k, v) -> writeString(k).writeNullableString(v));
+    values.forEach((k, v) -> writeString(k).writeString(v));
     return this;
   }
 
