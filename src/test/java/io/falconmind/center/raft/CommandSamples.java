@@ -181,6 +181,62 @@ final class CommandSamples {
     return s;
   }
 
+  /**
+   * A fleet as the API and the devices would drive it: devices registered, profiled and connected,
+   * missions submitted one per command (UUID ids, SHA-256 request hashes, a key for every other one),
+   * as many assigned as devices can hold, and half of those running or succeeded.
+   */
+  static List<Command> busyFleet(int devices, int missions) {
+    List<Command> s = new ArrayList<>();
+    long t = T0;
+    s.add(new NewTerm(1, "node-a", t));
+    for (int d = 0; d < devices; d++) {
+      String id = "drone-" + d;
+      s.add(new RegisterDevice(id, "Drone " + d, Map.of("site", d % 2 == 0 ? "north" : "south"),
+          hex(d, 12) + "$" + hex(d + 7, 32), ++t));
+      s.add(new UpdateProfile(id, "drone", List.of("camera", "gps"), 1,
+          new JsonObject().put("maxAltitudeM", 120).put("batteryWh", 77.5), Map.of("fw", "1.4.2"), ++t));
+      s.add(new DeviceConnected(id, "node-" + (char) ('a' + d % 3), ++t));
+    }
+    for (int m = 0; m < missions; m++) {
+      s.add(new SubmitMissions(List.of(realisticSpec(m)), t += 3));
+    }
+    for (int d = 0; d < Math.min(devices, missions); d++) {
+      String missionId = realisticSpec(d).id();
+      String deviceId = "drone-" + d;
+      s.add(new AssignMissions(List.of(new Assignment(missionId, deviceId, 1)), 1, t += 2));
+      if (d % 2 == 0) s.add(new ReportStatuses(List.of(report(missionId, deviceId, 1, AttemptStatus.RUNNING, 30)), ++t));
+      if (d % 4 == 0) {
+        s.add(new ReportStatuses(List.of(new StatusReport(missionId, deviceId, 1, AttemptStatus.SUCCEEDED, 100,
+            new JsonObject().put("photos", 40 + d % 7), null)), ++t));
+      }
+    }
+    return s;
+  }
+
+  /** A mission as the API makes it from a typical request. */
+  static MissionSpec realisticSpec(int n) {
+    JsonObject payload = new JsonObject()
+        .put("area", new JsonObject().put("lat", 48.1 + n * 1e-4).put("lon", 11.5 + n * 1e-4).put("radiusM", 500))
+        .put("altitudeM", 60).put("overlap", 0.7);
+    Requirements requirements = new Requirements(List.of("camera"), null, Map.of(), 30.0, null);
+    return new MissionSpec(new java.util.UUID(0x5eed_0000_0000_4000L + n, 0x8000_0000_0000_0000L + n * 31L).toString(),
+        "survey", 50, payload, requirements, 600, 3, null, n % 2 == 0 ? "order-" + (10_000 + n) : null, hex(n, 64));
+  }
+
+  /** Deterministic lowercase hex of the given length, standing in for salts and digests. */
+  static String hex(int seed, int length) {
+    StringBuilder sb = new StringBuilder(length);
+    long x = seed * 0x9E3779B97F4A7C15L + 1;
+    while (sb.length() < length) {
+      x ^= x << 13;
+      x ^= x >>> 7;
+      x ^= x << 17;
+      sb.append(Character.forDigit((int) (x & 15), 16));
+    }
+    return sb.toString();
+  }
+
   /** Every field set, with non-ASCII text and nested JSON. */
   static MissionSpec fullSpec(String id) {
     JsonObject payload = new JsonObject()

@@ -9,6 +9,7 @@ import io.falconmind.center.control.ControlStateMachine;
 import io.falconmind.center.control.Event;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -42,14 +43,18 @@ final class Replica {
     return this;
   }
 
-  /** The index, reply and every event with the full records it carries; or the exception it threw. */
-  String apply(Command command) {
+  /**
+   * The index, reply and every event with the full records it carries, compared by value (so the
+   * iteration order of a {@code Map.copyOf}, which differs from one JVM to the next, does not
+   * matter); or the exception it threw.
+   */
+  List<Object> apply(Command command) {
     try {
       Applied applied = machine.apply(++index, command);
       applied.events().forEach(e -> eventTypes.add(e.type()));
       return describe(applied);
     } catch (RuntimeException e) {
-      return "threw " + e.getClass().getName();
+      return List.of("threw " + e.getClass().getName());
     }
   }
 
@@ -64,13 +69,13 @@ final class Replica {
     return out;
   }
 
-  private static String describe(Applied applied) {
-    StringBuilder sb = new StringBuilder("#").append(applied.index()).append(' ').append(applied.reply().encode());
+  private static List<Object> describe(Applied applied) {
+    List<Object> out = new ArrayList<>();
+    out.add(applied.index());
+    out.add(applied.reply());
     for (Event e : applied.events()) {
-      sb.append("\n  ").append(e.seq()).append(' ').append(e.type()).append(' ').append(e.at())
-          .append(" mission=").append(e.mission()).append(" device=").append(e.device())
-          .append(" detail=").append(e.detail()).append(" revoke=").append(e.revoke());
+      out.add(Arrays.asList(e.seq(), e.type(), e.at(), e.mission(), e.device(), e.detail(), e.revoke()));
     }
-    return sb.toString();
+    return out;
   }
 }
