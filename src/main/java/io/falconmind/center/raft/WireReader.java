@@ -73,6 +73,7 @@ public final class WireReader {
     return b == 1;
   }
 
+  /** What {@link WireWriter#writeUnsigned} wrote. */
   public long readUnsignedLong() {
     long value = 0;
     for (int shift = 0; ; shift += 7) {
@@ -84,15 +85,18 @@ public final class WireReader {
     }
   }
 
+  /** What {@link WireWriter#writeUnsigned} wrote, refused unless it fits an int. */
   public int readUnsignedInt() {
     return toInt(readUnsignedLong());
   }
 
+  /** What {@link WireWriter#writeSigned} wrote. */
   public long readSignedLong() {
     long v = readUnsignedLong();
     return (v >>> 1) ^ -(v & 1);
   }
 
+  /** What {@link WireWriter#writeSigned} wrote, refused unless it fits an int. */
   public int readSignedInt() {
     return toInt(readSignedLong());
   }
@@ -104,6 +108,7 @@ public final class WireReader {
     return value;
   }
 
+  /** What {@link WireWriter#writeTime} wrote. */
   public long readTime() {
     lastTime += readSignedLong();
     return lastTime;
@@ -116,6 +121,7 @@ public final class WireReader {
     return value;
   }
 
+  /** What {@link WireWriter#writeNullableString} wrote: a string, or null. */
   public String readNullableString() {
     long header = readUnsignedLong();
     if ((header & 1) == 1) {
@@ -141,6 +147,66 @@ public final class WireReader {
     return value;
   }
 
+  /** An enum constant, or null, by the ordinal {@link WireWriter#writeEnum} wrote. */
+  public <E extends Enum<E>> E readEnum(E[] constants) {
+    long v = readUnsignedLong();
+    if (v == 0) return null;
+    if (v > constants.length) {
+      throw malformed("no constant " + (v - 1) + " in " + constants[0].getDeclaringClass().getSimpleName());
+    }
+    return constants[(int) v - 1];
+  }
+
+  /** What {@link WireWriter#writeJson} wrote: a JSON object, or null. */
+  public JsonObject readJson() {
+    int tag = readByte();
+    if (tag == WireWriter.JSON_NULL) return null;
+    if (tag != WireWriter.JSON_OBJECT) throw malformed("JSON value of type " + tag + " where an object belongs");
+    return readJsonObject(1);
+  }
+
+  /** A block of raw bytes, or null, as a slice of the frame's buffer (not a copy). */
+  public Buffer readBytes() {
+    long v = readUnsignedLong();
+    if (v == 0) return null;
+    int length = boundedLength(v - 1, 1);
+    Buffer block = buffer.slice(pos, pos + length);
+    pos += length;
+    return block;
+  }
+
+  /** A list of strings, or null; unmodifiable. */
+  public List<String> readStrings() {
+    return readList(WireReader::readString);
+  }
+
+  /** A map of strings, or null, in the order written. */
+  public Map<String, String> readStringMap() {
+    long v = readUnsignedLong();
+    if (v == 0) return null;
+    int size = boundedLength(v - 1, 2);
+    Map<String, String> map = new LinkedHashMap<>();
+    for (int i = 0; i < size; i++) map.put(readString(), readString());
+    return map;
+  }
+
+  /** A list, or null, each element read by {@code element}; unmodifiable. */
+  public <T> List<T> readList(Function<WireReader, T> element) {
+    long v = readUnsignedLong();
+    if (v == 0) return null;
+    int size = boundedLength(v - 1, 1);
+    List<T> list = new ArrayList<>(size);
+    for (int i = 0; i < size; i++) list.add(element.apply(this));
+    return Collections.unmodifiableList(list);
+  }
+
+  /** What {@link WireWriter#writeNullable} wrote. */
+  public <T> T readNullable(Function<WireReader, T> present) {
+    return readBoolean() ? present.apply(this) : null;
+  }
+
+  // ---- strings -------------------------------------------------------------------------------
+
   private String readUtf8(int length) {
     String value = buffer.getString(pos, pos + length, StandardCharsets.UTF_8.name());
     pos += length;
@@ -159,23 +225,7 @@ public final class WireReader {
     return sb.toString();
   }
 
-  /** An enum constant, or null, by the ordinal {@link WireWriter#writeEnum} wrote. */
-  public <E extends Enum<E>> E readEnum(E[] constants) {
-    long v = readUnsignedLong();
-    if (v == 0) return null;
-    if (v > constants.length) {
-      throw malformed("no constant " + (v - 1) + " in " + constants[0].getDeclaringClass().getSimpleName());
-    }
-    return constants[(int) v - 1];
-  }
-
-  /** What {@link WireWriter#writeJson} wrote: a JSON object, or null. */
-  public JsonObject readJson() {
-    int tag = readByte();
-    if (tag == WireWriter.JSON_NULL) return null;
-    if (tag != WireWriter.JSON_OBJECT) throw malformed("JSON value of type " + tag + " where an object belongs");
-    return readJsonObject(1);
-  }
+  // ---- JSON ----------------------------------------------------------------------------------
 
   private Object readJsonValue(int depth) {
     int tag = readByte();
@@ -226,43 +276,7 @@ public final class WireReader {
     }
   }
 
-  /** A block of raw bytes, or null, as a slice of the frame's buffer (not a copy). */
-  public Buffer readBytes() {
-    long v = readUnsignedLong();
-    if (v == 0) return null;
-    int length = boundedLength(v - 1, 1);
-    Buffer block = buffer.slice(pos, pos + length);
-    pos += length;
-    return block;
-  }
-
-  public List<String> readStrings() {
-    return readList(WireReader::readString);
-  }
-
-  public Map<String, String> readStringMap() {
-    long v = readUnsignedLong();
-    if (v == 0) return null;
-    int size = boundedLength(v - 1, 2);
-    Map<String, String> map = new LinkedHashMap<>();
-    for (int i = 0; i < size; i++) map.put(readString(), readString());
-    return map;
-  }
-
-  /** A list, or null, each element read by {@code element}; unmodifiable. */
-  public <T> List<T> readList(Function<WireReader, T> element) {
-    long v = readUnsignedLong();
-    if (v == 0) return null;
-    int size = boundedLength(v - 1, 1);
-    List<T> list = new ArrayList<>(size);
-    for (int i = 0; i < size; i++) list.add(element.apply(this));
-    return Collections.unmodifiableList(list);
-  }
-
-  /** What {@link WireWriter#writeNullable} wrote. */
-  public <T> T readNullable(Function<WireReader, T> present) {
-    return readBoolean() ? present.apply(this) : null;
-  }
+  // ---- bounds --------------------------------------------------------------------------------
 
   /**
    * Checks a length or count read from the frame against the bytes left, given that each unit takes
