@@ -69,7 +69,7 @@ final class Replica {
     return out;
   }
 
-  private static List<Object> describe(Applied applied) {
+  static List<Object> describe(Applied applied) {
     List<Object> out = new ArrayList<>();
     out.add(applied.index());
     out.add(applied.reply());
