@@ -1,6 +1,7 @@
 package io.falconmind.center.raft;
 
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.EncodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -140,6 +141,8 @@ public final class WireWriter {
    * A JSON object, or null. Integers, longs, doubles, strings, booleans, objects and arrays keep
    * their Java types; any other value (a float, a big number, binary data), and anything nested
    * very deep, reads back as what its JSON text decodes to.
+   *
+   * @throws IllegalArgumentException if a value has no JSON form
    */
   public WireWriter writeJson(JsonObject value) {
     writeJsonValue(value, 0);
@@ -242,7 +245,15 @@ public final class WireWriter {
       else if (value instanceof JsonArray a) writeJsonArray(a.getList(), depth + 1);
       else writeJsonArray((List<?>) value, depth + 1);
     } else {
-      writeByte(JSON_TEXT).writeString(Json.encode(value));
+      writeByte(JSON_TEXT).writeString(jsonText(value));
+    }
+  }
+
+  private static String jsonText(Object value) {
+    try {
+      return Json.encode(value);
+    } catch (EncodeException e) {
+      throw new IllegalArgumentException("no JSON form for a " + value.getClass().getName(), e);
     }
   }
 
