@@ -94,7 +94,7 @@ class RaftCodecClusterTest {
     ControlState state = new ControlState();
     ControlStateMachine machine = new ControlStateMachine(state, ControlPolicy.DEFAULT);
     ControlStateMachineAdapter adapter = new ControlStateMachineAdapter(machine,
-        applied -> record(member, state, applied), System::currentTimeMillis,
+        (previous, command, applied) -> record(member, state, applied), System::currentTimeMillis,
         () -> member.node.get().getTerm().getTerm(), self.id());
     RaftConfig config = RaftConfig.newBuilder().setLeaderElectionTimeoutMillis(300).setLeaderHeartbeatPeriodSecs(1)
         .setLeaderHeartbeatTimeoutSecs(3).setCommitCountToTakeSnapshot(10).build();
