@@ -85,7 +85,7 @@ public final class RaftVerticle extends VerticleBase {
   private static final long TICK_MS = 250;
   private static final long FORWARD_TIMEOUT_MS = 10_000;
   private static final int CATCH_UP_BATCH = 5_000;
-  private static final int APPLIED_LOG_ENTRIES = 100_000;
+  private static final int APPLIED_LOG_ENTRIES = 20_000;
   /** A learner this far behind the leader's commit index is not promoted yet. */
   private static final long PROMOTE_MAX_LAG = 5_000;
 
@@ -1081,10 +1081,8 @@ public final class RaftVerticle extends VerticleBase {
       alive.sort(Comparator.comparing(i -> i.getString("nodeId", "")));
       alive.forEach(members::add);
     }
-    JsonObject out = new JsonObject().put("self", endpoint).put("nodeId", nodeId).put("term", s.term())
+    JsonObject out = s.toJson().put("self", endpoint).put("member", cluster.enabled() ? memberKind() : "voter")
         .put("members", members);
-    if (s.leader() != null) out.put("leader", s.leader());
-    if (group != null) out.put("group", group);
     if (raftNode != null) {
       out.put("voters", ids(raftNode.getCommittedMembers().getVotingMembers()));
       JsonArray learners = new JsonArray();
