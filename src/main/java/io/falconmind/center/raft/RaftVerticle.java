@@ -1079,7 +1079,11 @@ public final class RaftVerticle extends VerticleBase {
       alive.removeIf(i -> endpoint.equals(i.getString("endpoint")));
       alive.add(s.toJson().put("member", memberKind()).put("contact", cluster.contact()));
       alive.sort(Comparator.comparing(i -> i.getString("nodeId", "")));
-      alive.forEach(members::add);
+      for (JsonObject info : alive) {
+        JsonObject member = info.copy();
+        member.remove("hz");
+        members.add(member);
+      }
     }
     JsonObject out = s.toJson().put("self", endpoint).put("member", cluster.enabled() ? memberKind() : "voter")
         .put("members", members);
@@ -1107,7 +1111,7 @@ public final class RaftVerticle extends VerticleBase {
     if (mode == Mode.MEMBER && report != null) {
       role = report.getRole().name();
       term = report.getTerm().getTerm();
-      commit = report.getLog().getCommitIndex();
+      commit = Math.max(report.getLog().getCommitIndex(), state.index());
     } else if (mode == Mode.GATEWAY) {
       role = "GATEWAY";
       JsonObject info = leader == null ? null : presence.get(leader, System.nanoTime());
