@@ -132,7 +132,7 @@ final class LoopbackNode implements AutoCloseable {
     }
   }
 
-  /** Throws while the process is alive but not ready, and with the log's tail once it exited. */
+  /** The status of {@code GET /health/ready}; throws when the request fails, and with the log's tail once the process exited. */
   int readiness() {
     if (!process.isAlive()) {
       throw new IllegalStateException(nodeId + " exited with " + process.exitValue() + "; its log ends:\n" + logTail(40));
