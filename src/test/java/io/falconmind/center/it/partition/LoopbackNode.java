@@ -132,7 +132,10 @@ final class LoopbackNode implements AutoCloseable {
     }
   }
 
-  /** The status of {@code GET /health/ready}; throws when the request fails, and with the log's tail once the process exited. */
+  /**
+   * The status of {@code GET /health/ready}; throws when the request fails, and with the log's tail
+   * once the process exited.
+   */
   int readiness() {
     if (!process.isAlive()) {
       throw new IllegalStateException(nodeId + " exited with " + process.exitValue() + "; its log ends:\n" + logTail(40));
