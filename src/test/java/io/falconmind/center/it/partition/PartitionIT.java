@@ -97,6 +97,12 @@ class PartitionIT {
     LoopbackNode follower = nodes.stream().filter(n -> !leaderEndpoint.equals(self(n))).findFirst().orElseThrow();
     List<LoopbackNode> majority = nodes.stream().filter(n -> n != follower).toList();
     String followerEndpoint = self(follower);
+    // Each node forwards once to the leader before the cut: the clustered event bus looks up who
+    // listens on an address in Hazelcast the first time it is used, and that lookup waits while the
+    // member owning the entry is unreachable (until Hazelcast drops it). Known limitation, see README.
+    for (LoopbackNode n : nodes) {
+      assertThat(n.api.post("/api/v1/missions", survey()).status()).as("submit on %s before the cut", n).isEqualTo(201);
+    }
 
     // when: the follower is cut off from both others, in both directions
     firewall.isolate(follower, majority);
