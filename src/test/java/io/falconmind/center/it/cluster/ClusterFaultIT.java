@@ -1,0 +1,220 @@
+package io.falconmind.center.it.cluster;
+
+import io.falconmind.center.it.Eventually;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Crash faults against a real five-node cluster (three voters, one learner, one gateway; each node
+ * its own JVM from the packaged jar, all sharing one PostgreSQL) while devices run a steady stream
+ * of missions submitted over REST to every node. The tests run in order on the same cluster, each
+ * injecting one fault and then checking, from the outside:
+ * <ul>
+ *   <li>the cluster re-forms: every serving node follows the same leader and is ready;</li>
+ *   <li>scheduling resumed: missions submitted after the fault are assigned and succeed;</li>
+ *   <li>a killed node, started again, rejoins as a new incarnation;</li>
+ *   <li>every acknowledged mission ended exactly once and stayed ended ({@link ClusterChecks});</li>
+ *   <li>every node's feed, resumed with {@code since} across restarts, is gapless and in order,
+ *       and never shows a mission with two open attempts;</li>
+ *   <li>no mission was held by two devices at once (the devices' own record).</li>
+ * </ul>
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(240)
+class ClusterFaultIT {
+
+  private static final Duration FORM = Duration.ofSeconds(45);
+  private static final Duration REJOIN = Duration.ofSeconds(120);
+  private static final Duration SETTLE = Duration.ofSeconds(60);
+  private static final int RESUMED_MISSIONS = 5;
+
+  /** Kept after the run (target/cluster-faults/...): the node logs are the evidence when a check fails. */
+  private static Path work;
+  private static Vertx vertx;
+  private static LocalCluster cluster;
+  private static ProbeFleet fleet;
+  private static MissionLoad load;
+  private static final List<NodeFeed> feeds = new ArrayList<>();
+  private static ClusterChecks checks;
+  private static long suiteStart;
+
+  @BeforeAll
+  static void startClusterDevicesAndLoad() {
+    suiteStart = System.nanoTime();
+    Path jar = Path.of("target", "cluster-center.jar").toAbsolutePath();
+    if (!jar.toFile().isFile()) throw new IllegalStateException("package the node first: " + jar + " is missing");
+    work = Path.of("target", "cluster-faults", String.valueOf(System.currentTimeMillis())).toAbsolutePath();
+    vertx = Vertx.vertx();
+    cluster = LocalCluster.start(work, jar, new LocalCluster.Spec(), Duration.ofSeconds(180));
+    for (ClusterNode n : cluster.nodes()) {
+      NodeFeed f = new NodeFeed(vertx, n);
+      f.open();
+      feeds.add(f);
+    }
+    fleet = ProbeFleet.start(cluster, "probe", 8, 150, Duration.ofSeconds(60));
+    load = new MissionLoad(cluster, "fault-it-" + System.currentTimeMillis(), 100, 120_000, 15);
+    load.start();
+    checks = new ClusterChecks(cluster, load, fleet, feeds);
+    log("cluster, devices and load up after %d s", (System.nanoTime() - suiteStart) / 1_000_000_000);
+  }
+
+  @AfterAll
+  static void stopEverything() {
+    if (load != null) load.stop();
+    if (fleet != null) fleet.close();
+    feeds.forEach(NodeFeed::close);
+    if (cluster != null) cluster.close();
+    if (vertx != null) vertx.close();
+    log("node logs in %s", work);
+    log("cluster fault suite took %d s", (System.nanoTime() - suiteStart) / 1_000_000_000);
+  }
+
+  @Test
+  @Order(1)
+  void formsOneGroupOfThreeVotersOneLearnerAndOneGateway() {
+    ClusterView view = cluster.awaitComposition(3, 1, 1, FORM);
+
+    assertThat(view.voters()).hasSize(3);
+    assertThat(view.learners()).hasSize(1);
+    checks.awaitSchedulingResumed(System.currentTimeMillis(), RESUMED_MISSIONS, SETTLE);
+    assertEveryInvariantHolds("steady state");
+  }
+
+  @Test
+  @Order(2)
+  void killingTheLeaderElectsAnotherAndLosesNothing() {
+    ClusterNode leader = cluster.leader(FORM);
+
+    killAndRecover("kill -9 leader " + leader.id, leader);
+  }
+
+  @Test
+  @Order(3)
+  void killingAFollowerLosesNothing() {
+    cluster.awaitComposition(3, 1, 1, FORM);
+    ClusterNode follower = cluster.someNodeOfKind("voter", FORM);
+
+    killAndRecover("kill -9 follower " + follower.id, follower);
+  }
+
+  @Test
+  @Order(4)
+  void killingTheLearnerLosesNothing() {
+    cluster.awaitComposition(3, 1, 1, FORM);
+    ClusterNode learner = cluster.someNodeOfKind("learner", FORM);
+
+    killAndRecover("kill -9 learner " + learner.id, learner);
+  }
+
+  @Test
+  @Order(5)
+  void killingTheGatewayLosesNothing() {
+    cluster.awaitComposition(3, 1, 1, FORM);
+    ClusterNode gateway = cluster.someNodeOfKind("gateway", FORM);
+
+    killAndRecover("kill -9 gateway " + gateway.id, gateway);
+  }
+
+  @Test
+  @Order(6)
+  void aLeaderFrozenPastTheElectionTimeoutFollowsTheNewLeaderWhenItWakes() {
+    cluster.awaitComposition(3, 1, 1, FORM);
+    ClusterNode old = cluster.leader(FORM);
+    String oldEndpoint = cluster.view(old).self();
+
+    long faultAt = System.currentTimeMillis();
+    old.freeze();
+    ClusterView formed = cluster.awaitFormed(FORM);
+    long reformedMs = System.currentTimeMillis() - faultAt;
+    long resumedMs = checks.awaitSchedulingResumed(faultAt, RESUMED_MISSIONS, SETTLE);
+    old.thaw();
+
+    // A new leader took over while the old one was frozen; once awake, the old one follows it
+    // (same process, same endpoint: it was never restarted).
+    assertThat(formed.leaderNode()).isNotEqualTo(old.id);
+    ClusterView woke = Eventually.until(FORM, old.id + " follows the new leader", () -> cluster.view(old),
+        v -> v != null && v.leader() != null && !v.leader().equals(oldEndpoint)
+            && v.selfMember() != null && !"LEADER".equals(v.selfMember().role()));
+    assertThat(woke.self()).isEqualTo(oldEndpoint);
+    cluster.awaitFormed(FORM);
+    log("SIGSTOP leader %s: re-formed in %d ms, scheduling resumed in %d ms", old.id, reformedMs, resumedMs);
+    assertEveryInvariantHolds("SIGSTOP leader " + old.id);
+  }
+
+  @Test
+  @Order(7)
+  void stoppingEveryNodeAtOnceAndStartingThemAgainLosesNothing() {
+    cluster.awaitFormed(FORM);
+    long seqBefore = feeds.stream().mapToLong(NodeFeed::lastSeq).max().orElse(0);
+
+    long faultAt = System.currentTimeMillis();
+    cluster.killAll();
+    cluster.startAll(Duration.ofSeconds(180));
+    long reformedMs = System.currentTimeMillis() - faultAt;
+    long resumedMs = checks.awaitSchedulingResumed(faultAt, RESUMED_MISSIONS, SETTLE);
+
+    // The new group continues the event sequence: every feed moves on past where it was.
+    Eventually.until(SETTLE, "every feed past seq " + seqBefore, () -> feeds.stream().allMatch(f -> f.lastSeq() > seqBefore),
+        Boolean::booleanValue);
+    log("kill -9 of all nodes: re-formed in %d ms, scheduling resumed in %d ms", reformedMs, resumedMs);
+    assertEveryInvariantHolds("kill -9 all");
+  }
+
+  @Test
+  @Order(8)
+  void afterAllFaultsEveryAcknowledgedMissionEndedExactlyOnce() {
+    load.stop();
+
+    ClusterChecks.Round last = assertEveryInvariantHolds("end of suite");
+    assertThat(last.acked()).isGreaterThan(100);
+    log("load: %d submitted, %d acknowledged, %d retries, longest wait %d ms, longest gap between acks %d ms; "
+            + "devices: %d deliveries, %d re-deliveries, %d refusals, %d missions run to the end twice",
+        load.submitted(), last.acked(), load.retries(), load.longestWaitMs(), load.longestAckGapMs(),
+        fleet.deliveries(), fleet.redeliveries(), fleet.refusals(), fleet.ranToTheEndTwice());
+  }
+
+  /** Kills {@code victim}, waits for the cluster and scheduling to recover, restarts it, checks everything. */
+  private static void killAndRecover(String fault, ClusterNode victim) {
+    String oldEndpoint = Objects.requireNonNull(cluster.view(victim)).self();
+
+    long faultAt = System.currentTimeMillis();
+    victim.kill9();
+    ClusterView formed = cluster.awaitFormed(FORM);
+    long reformedMs = System.currentTimeMillis() - faultAt;
+    long resumedMs = checks.awaitSchedulingResumed(faultAt, RESUMED_MISSIONS, SETTLE);
+    long restartAt = System.currentTimeMillis();
+    cluster.restart(victim, REJOIN);
+    long rejoinedMs = System.currentTimeMillis() - restartAt;
+
+    assertThat(formed.leaderNode()).as("leader after " + fault).isNotEqualTo(victim.id);
+    assertThat(cluster.view(victim).self()).as("a restarted node is a new incarnation").isNotEqualTo(oldEndpoint);
+    log("%s: re-formed in %d ms, scheduling resumed in %d ms, restarted and rejoined in %d ms",
+        fault, reformedMs, resumedMs, rejoinedMs);
+    assertEveryInvariantHolds(fault);
+  }
+
+  private static ClusterChecks.Round assertEveryInvariantHolds(String after) {
+    ClusterChecks.Round round = checks.run(SETTLE);
+    log("after %s: %s", after, round.summary());
+    assertThat(round.problems()).as("invariants after " + after).isEmpty();
+    return round;
+  }
+
+  private static void log(String format, Object... args) {
+    System.out.printf("[cluster-faults %5.1fs] %s%n", (System.nanoTime() - suiteStart) / 1e9, String.format(format, args));
+  }
+}
