@@ -45,6 +45,16 @@ public final class ApiMetrics {
   private final AtomicLong queued = new AtomicLong();
   private final AtomicLong devicesOnline = new AtomicLong();
   private final AtomicLong devicesTotal = new AtomicLong();
+  private final AtomicLong term = new AtomicLong();
+  private final AtomicLong commitIndex = new AtomicLong();
+  private final AtomicLong appliedIndex = new AtomicLong();
+  private final AtomicLong persistedIndex = new AtomicLong();
+  private final AtomicLong isLeader = new AtomicLong();
+  private final AtomicLong hasLeader = new AtomicLong();
+  private final AtomicLong leaderChanges = new AtomicLong();
+  private final AtomicLong raftBytes = new AtomicLong();
+  private final AtomicLong raftMessages = new AtomicLong();
+  private final AtomicLong streamBytes = new AtomicLong();
   private final Timer submitToAssign;
   private final Timer submitToAssignBuckets;
 
@@ -69,6 +79,25 @@ public final class ApiMetrics {
         .description("Registered devices").register(registry);
     Gauge.builder("center.devices", devicesTotal, AtomicLong::get).tag("state", "total")
         .description("Registered devices").register(registry);
+    Gauge.builder("center.raft.term", term, AtomicLong::get).description("Raft term this node knows").register(registry);
+    Gauge.builder("center.raft.commit.index", commitIndex, AtomicLong::get)
+        .description("Raft commit index this node knows").register(registry);
+    Gauge.builder("center.raft.applied.index", appliedIndex, AtomicLong::get)
+        .description("Last log index applied to this node's control state").register(registry);
+    Gauge.builder("center.raft.persisted.index", persistedIndex, AtomicLong::get)
+        .description("Last log index known persisted in PostgreSQL").register(registry);
+    Gauge.builder("center.raft.leader", isLeader, AtomicLong::get)
+        .description("1 while this node is the Raft leader").register(registry);
+    Gauge.builder("center.raft.has.leader", hasLeader, AtomicLong::get)
+        .description("1 while this node is in contact with a Raft leader").register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("center.raft.leader.changes", leaderChanges, AtomicLong::get)
+        .description("Leader changes this node has seen").register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("center.raft.sent.bytes", raftBytes, AtomicLong::get)
+        .description("Bytes of Raft messages this node sent on the event bus").register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("center.raft.sent.messages", raftMessages, AtomicLong::get)
+        .description("Raft messages this node sent on the event bus").register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("center.raft.stream.bytes", streamBytes, AtomicLong::get)
+        .description("Bytes of the applied-command stream this node published to gateways").register(registry);
     // The Prometheus client publishes either quantiles or buckets for one timer: the quantiles (this
     // node's p50/p99) go under the documented name, the buckets (to aggregate across nodes) apart.
     submitToAssign = Timer.builder("center.submit.to.assign")
@@ -108,10 +137,25 @@ public final class ApiMetrics {
 
   /** Refreshes the gauges from the control state; never fails (stale gauges beat no scrape). */
   public Future<Void> refresh() {
-    return control.stats().timeout(STATS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+    Future<Void> stats = control.stats().timeout(STATS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
         .onSuccess(this::apply)
         .<Void>mapEmpty()
         .otherwiseEmpty();
+    Future<Void> status = control.status().timeout(STATS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+        .onSuccess(this::apply)
+        .<Void>mapEmpty()
+        .otherwiseEmpty();
+    return Future.join(stats, status).<Void>mapEmpty().otherwiseEmpty();
+  }
+
+  void apply(io.falconmind.center.control.NodeStatus s) {
+    term.set(s.term());
+    commitIndex.set(s.commitIndex());
+    appliedIndex.set(s.appliedIndex());
+    persistedIndex.set(s.persistedIndex());
+    isLeader.set("LEADER".equals(s.role()) ? 1 : 0);
+    hasLeader.set(s.hasLeader() ? 1 : 0);
+    leaderChanges.set(s.leaderChanges());
   }
 
   void apply(JsonObject stats) {
@@ -122,6 +166,9 @@ public final class ApiMetrics {
     queued.set(stats.getLong("queued", 0L));
     devicesOnline.set(stats.getLong("devicesOnline", 0L));
     devicesTotal.set(stats.getLong("devices", 0L));
+    raftBytes.set(stats.getLong("raftBytes", 0L));
+    raftMessages.set(stats.getLong("raftMessages", 0L));
+    streamBytes.set(stats.getLong("streamBytes", 0L));
   }
 
   void scrape(RoutingContext ctx) {

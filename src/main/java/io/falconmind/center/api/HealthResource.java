@@ -43,7 +43,7 @@ final class HealthResource {
   }
 
   private static String leader(NodeStatus status) {
-    if (!status.hasLeader()) throw new IllegalStateException("the Raft group has no leader (this node is "
+    if (!status.hasLeader()) throw new IllegalStateException("this node has no contact with a Raft leader (it is "
         + status.role() + ", term " + status.term() + ")");
     return "leader is " + status.leader() + " (this node is " + status.role() + ")";
   }
@@ -56,6 +56,6 @@ final class HealthResource {
   }
 
   void cluster(RoutingContext ctx) {
-    Replies.respond(ctx, 200, control.status().map(NodeStatus::toJson));
+    Replies.respond(ctx, 200, control.cluster());
   }
 }

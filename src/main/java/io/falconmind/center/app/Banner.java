@@ -17,6 +17,11 @@ final class Banner {
         .append("  MQTT       mqtt://").append(mqttHost).append(':').append(c.mqtt().port())
         .append("   (devices: client id = username = device id, password = device token)\n")
         .append("  Health     ").append(http).append("/health/ready   Metrics ").append(http).append("/metrics\n");
+    if (node.clusterManager() != null) {
+      b.append("  Cluster    Hazelcast ").append(c.cluster().host()).append(':').append(c.cluster().port())
+          .append(", ").append(node.clusterManager().getNodes().size()).append(" member(s) now   (")
+          .append(http).append("/api/v1/cluster)\n");
+    }
     if (node.adminTokenGenerated()) {
       b.append("  Auth       Authorization: Bearer ").append(node.adminToken()).append('\n')
           .append("             (generated now and kept in ").append(c.node().dataDir().resolve("admin-token"))

@@ -4,12 +4,24 @@ import io.falconmind.center.control.ControlPolicy;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
 
-/** The whole node configuration as typed, validated records; each part gets only its own. */
+/**
+ * The whole node configuration as typed, validated records; each part gets only its own.
+ *
+ * <p>Values are the effective ones: every port already includes {@code node.portOffset}, and the
+ * cluster addresses left empty in the configuration are filled with what they default to.
+ */
 public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres postgres, Auth auth,
-                           Raft raft, Missions missions, Scheduler scheduler, Store store, Feed feed) {
+                           Raft raft, Cluster cluster, Missions missions, Scheduler scheduler, Store store,
+                           Feed feed) {
 
-  public record Node(String id, Path dataDir) {
+  /**
+   * @param portOffset added (already) to the HTTP, MQTT, gRPC, Hazelcast and event bus ports of this
+   *                   configuration; kept for display
+   */
+  public record Node(String id, Path dataDir, int portOffset) {
   }
 
   public record Http(String host, int port, int maxBodyBytes) {
@@ -44,8 +56,46 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres 
   public record Auth(String adminToken) {
   }
 
+  /**
+   * @param voters   voting members of the group: 1, 3 or 5; always 1 on a standalone node
+   * @param learners non-voting warm standbys, 0 to 2; always 0 on a standalone node
+   */
   public record Raft(int electionTimeoutMs, int heartbeatPeriodSec, int heartbeatTimeoutSec,
-                     int maxPendingEntries, int snapshotEveryEntries) {
+                     int maxPendingEntries, int snapshotEveryEntries, int voters, int learners) {
+  }
+
+  /**
+   * How this node joins the others (Hazelcast membership and the clustered event bus). Ignored
+   * when {@code enabled} is false: the node then runs alone without Hazelcast.
+   *
+   * @param discovery            {@code static} (contact {@code members}) or {@code kubernetes}
+   *                             (DNS lookup of {@code kubernetesServiceDns})
+   * @param members              static discovery: {@code host:port} of Hazelcast members to contact;
+   *                             never empty (the configured empty list becomes 127.0.0.1:5701..5703)
+   * @param host                 the address Hazelcast binds to and advertises; never a wildcard
+   * @param port                 Hazelcast port, offset applied
+   * @param eventBusHost         event bus bind address ({@code cluster.host} when not configured)
+   * @param eventBusPort         event bus port, offset applied; 0 = any free port
+   * @param publicHost           event bus address other nodes use ({@code eventBusHost} when not
+   *                             configured); never a wildcard
+   * @param publicPort           event bus port other nodes use; 0 = the bound port
+   * @param bootstrapExpect      nodes that must be present before a new Raft group forms
+   * @param voterGraceSec        a voter absent from the membership this long is replaced
+   */
+  public record Cluster(boolean enabled, String discovery, List<String> members, String kubernetesServiceDns,
+                        String host, int port, String eventBusHost, int eventBusPort, String publicHost,
+                        int publicPort, int bootstrapExpect, int voterGraceSec) {
+    public static final String STATIC = "static";
+    public static final String KUBERNETES = "kubernetes";
+    public static final List<String> DEFAULT_MEMBERS = List.of("127.0.0.1:5701", "127.0.0.1:5702", "127.0.0.1:5703");
+
+    public Cluster {
+      members = List.copyOf(members);
+    }
+
+    public boolean kubernetes() {
+      return KUBERNETES.equals(discovery);
+    }
   }
 
   public record Missions(int defaultTimeoutSec, int defaultMaxAttempts, long backoffBaseMs,
@@ -76,7 +126,9 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres 
   }
 
   private static final int MAX_PORT = 65535;
+  private static final Set<String> WILDCARD_HOSTS = Set.of("0.0.0.0", "::", "[::]", "*");
 
+  /** Builds the effective configuration; a {@link ConfigException} names the first bad key. */
   public static CenterConfig from(Settings s) {
     String url = s.string("postgres.url");
     if (!url.isEmpty()) {
@@ -106,16 +158,23 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres 
     if (missions.backoffMaxMs() < missions.backoffBaseMs()) {
       throw new ConfigException("missions.backoffMaxMs: must be at least missions.backoffBaseMs");
     }
+    int portOffset = s.integer("node.portOffset", 0, 10_000);
+    Cluster cluster = cluster(s, portOffset);
+    int voters = s.integer("raft.voters", 1, 5);
+    if (voters % 2 == 0) throw new ConfigException("raft.voters: must be 1, 3 or 5, got '" + voters + "'");
+    int learners = s.integer("raft.learners", 0, 2);
     Raft raft = new Raft(
         s.integer("raft.electionTimeoutMs", 50, 60_000),
         s.integer("raft.heartbeatPeriodSec", 1, 60),
         s.integer("raft.heartbeatTimeoutSec", 1, 600),
         s.integer("raft.maxPendingEntries", 10, 1_000_000),
-        s.integer("raft.snapshotEveryEntries", 100, 10_000_000));
+        s.integer("raft.snapshotEveryEntries", 100, 10_000_000),
+        cluster.enabled() ? voters : 1,
+        cluster.enabled() ? learners : 0);
     if (raft.heartbeatTimeoutSec() < raft.heartbeatPeriodSec()) {
       throw new ConfigException("raft.heartbeatTimeoutSec: must be at least raft.heartbeatPeriodSec");
     }
-    Mqtt mqtt = new Mqtt(s.string("mqtt.host"), s.integer("mqtt.port", 0, MAX_PORT),
+    Mqtt mqtt = new Mqtt(s.string("mqtt.host"), offsetPort(s, "mqtt.port", portOffset),
         s.integer("mqtt.instances", 0, 256), s.integer("mqtt.maxMessageBytes", 256, 256 * 1024 * 1024),
         s.integer("mqtt.offlineGraceSec", 0, 86400), s.integer("mqtt.connectTimeoutSec", 1, 3600),
         s.integer("mqtt.maxPacketBytes", 256, 256 * 1024 * 1024));
@@ -123,20 +182,76 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres 
       throw new ConfigException("mqtt.maxPacketBytes: must be at least mqtt.maxMessageBytes");
     }
     return new CenterConfig(
-        new Node(nodeId, Path.of(dataDir)),
-        new Http(s.string("http.host"), s.integer("http.port", 0, MAX_PORT),
+        new Node(nodeId, Path.of(dataDir), portOffset),
+        new Http(s.string("http.host"), offsetPort(s, "http.port", portOffset),
             s.integer("http.maxBodyBytes", 1024, 64 * 1024 * 1024)),
         mqtt,
-        new Grpc(s.integer("grpc.port", 0, MAX_PORT)),
+        new Grpc(offsetPort(s, "grpc.port", portOffset)),
         new Postgres(url, s.string("postgres.user"), s.string("postgres.password"),
             s.integer("postgres.poolSize", 1, 256)),
         new Auth(s.string("auth.adminToken")),
-        raft, missions,
+        raft, cluster, missions,
         new Scheduler(s.oneOf("scheduler.strategy", "balanced", "battery", "nearest"),
             s.integer("scheduler.tickMs", 1, 60_000)),
         new Store(s.integer("store.batchMaxEvents", 1, 100_000), s.bool("store.durable"),
             s.integer("store.eventRetentionHours", 1, 24 * 366)),
         new Feed(s.integer("feed.bufferEvents", 0, 10_000_000),
             s.integer("feed.sessionQueueEvents", 16, 10_000_000)));
+  }
+
+  private static Cluster cluster(Settings s, int portOffset) {
+    boolean enabled = s.bool("cluster.enabled");
+    String discovery = s.oneOf("cluster.discovery", Cluster.STATIC, Cluster.KUBERNETES);
+    List<String> members = s.list("cluster.members");
+    for (String member : members) {
+      if (!isHostAndPort(member)) {
+        throw new ConfigException("cluster.members: each member must be host:port, got '" + member + "'");
+      }
+    }
+    String serviceDns = s.string("cluster.kubernetesServiceDns");
+    if (discovery.equals(Cluster.KUBERNETES) && serviceDns.isEmpty()) {
+      throw new ConfigException("cluster.kubernetesServiceDns: must name the headless service when "
+          + "cluster.discovery is kubernetes");
+    }
+    String host = s.string("cluster.host");
+    if (host.isEmpty() || WILDCARD_HOSTS.contains(host)) {
+      throw new ConfigException("cluster.host: must be an address of this machine that other nodes reach "
+          + "(a wildcard cannot be advertised), got '" + host + "'");
+    }
+    int port = offsetPort(s, "cluster.port", portOffset);
+    if (port == 0) throw new ConfigException("cluster.port: must be from 1 to " + MAX_PORT + ", got '0'");
+    String eventBusHost = s.string("cluster.eventBusHost").isEmpty() ? host : s.string("cluster.eventBusHost");
+    String publicHost = s.string("cluster.publicHost").isEmpty() ? eventBusHost : s.string("cluster.publicHost");
+    if (WILDCARD_HOSTS.contains(publicHost)) {
+      throw new ConfigException("cluster.publicHost: must be the address other nodes reach this node's event "
+          + "bus at when cluster.eventBusHost is a wildcard, got '" + publicHost + "'");
+    }
+    return new Cluster(enabled, discovery, members.isEmpty() ? Cluster.DEFAULT_MEMBERS : members, serviceDns,
+        host, port, eventBusHost, offsetPort(s, "cluster.eventBusPort", portOffset), publicHost,
+        s.integer("cluster.publicPort", 0, MAX_PORT), s.integer("cluster.bootstrapExpect", 1, 1000),
+        s.integer("cluster.voterGraceSec", 1, 86_400));
+  }
+
+  /** The port set under {@code key} plus the node's offset; 0 (any free port) stays 0. */
+  private static int offsetPort(Settings s, String key, int portOffset) {
+    int port = s.integer(key, 0, MAX_PORT);
+    if (port == 0) return 0;
+    if (port + portOffset > MAX_PORT) {
+      throw new ConfigException(key + ": " + port + " plus node.portOffset " + portOffset + " is above " + MAX_PORT);
+    }
+    return port + portOffset;
+  }
+
+  private static boolean isHostAndPort(String member) {
+    int colon = member.lastIndexOf(':');
+    if (colon <= 0 || colon == member.length() - 1) return false;
+    String host = member.substring(0, colon);
+    if (host.startsWith("[") != host.endsWith("]")) return false;
+    try {
+      int port = Integer.parseInt(member.substring(colon + 1));
+      return port >= 1 && port <= MAX_PORT && !host.isBlank() && (host.startsWith("[") || !host.contains(":"));
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 }

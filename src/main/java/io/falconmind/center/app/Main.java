@@ -14,8 +14,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Entry point: {@code java -jar cluster-center.jar [--config FILE] [--set key=value ...]} starts a
- * node; {@code java -jar cluster-center.jar simulate ...} runs the device simulator. SIGTERM (and
- * Ctrl-C) stop the node cleanly.
+ * node; {@code java -jar cluster-center.jar simulate ...} runs the device simulator;
+ * {@code java -jar cluster-center.jar postgres ...} runs only the embedded PostgreSQL for several
+ * nodes to share. SIGTERM (and Ctrl-C) stop the node (or PostgreSQL) cleanly.
  */
 public final class Main {
 
@@ -27,6 +28,12 @@ public final class Main {
   public static void main(String[] args) {
     if (args.length > 0 && args[0].equals("simulate")) {
       System.exit(Simulator.run(Arrays.copyOfRange(args, 1, args.length)));
+    }
+    if (args.length > 0 && args[0].equals("postgres")) {
+      // No exit after a clean stop: that return happens while shutdown hooks run, and exit would block.
+      int code = PostgresCommand.run(Arrays.copyOfRange(args, 1, args.length));
+      if (code != 0) System.exit(code);
+      return;
     }
     int code = runNode(args);
     if (code != 0) System.exit(code);
@@ -94,7 +101,7 @@ public final class Main {
           overrides.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
         }
         default -> throw new ConfigException("unknown argument '" + args[i]
-            + "' (usage: [--config FILE] [--set key=value]... | simulate --help)");
+            + "' (usage: [--config FILE] [--set key=value]... | simulate --help | postgres --help)");
       }
     }
     if (file == null && Files.isReadable(Path.of("conf/center.yaml"))) file = Path.of("conf/center.yaml");

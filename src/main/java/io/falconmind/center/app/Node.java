@@ -14,7 +14,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import org.slf4j.Logger;
@@ -35,25 +37,28 @@ public final class Node {
   private final CenterConfig config;
   private final NodeIdentity identity;
   private final Vertx vertx;
+  private final ClusterManager clusterManager;
   private final PrometheusMeterRegistry registry;
   private final Deque<String> deployments = new ArrayDeque<>();
   private final DataDirLock lock;
   private Database database;
 
   private Node(CenterConfig config, DataDirLock lock, NodeIdentity identity, Vertx vertx,
-               PrometheusMeterRegistry registry) {
+               ClusterManager clusterManager, PrometheusMeterRegistry registry) {
     this.config = config;
     this.lock = lock;
     this.identity = identity;
     this.vertx = vertx;
+    this.clusterManager = clusterManager;
     this.registry = registry;
   }
 
   /**
    * Starts a node. Locks its data directory (a {@link ConfigException} when another running node
    * holds it) and reads or creates the node's identity there (blocking file I/O: call from a thread
-   * that may block, never from an event loop). The future fails when any part cannot start; the
-   * node is then stopped again.
+   * that may block, never from an event loop). With {@code cluster.enabled} Vert.x is clustered
+   * (Hazelcast, see {@link HazelcastSetup}) and the future completes only once this node is a member.
+   * The future fails when any part cannot start; the node is then stopped again.
    */
   public static Future<Node> start(CenterConfig config) {
     DataDirLock lock = DataDirLock.acquire(config.node().dataDir());
@@ -65,15 +70,32 @@ public final class Node {
       throw e;
     }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-            .setJvmMetricsEnabled(true)))
-        .withMetrics(new MicrometerMetricsFactory(registry))
-        .build();
-    Node node = new Node(config, lock, identity, vertx, registry);
-    return node.deployAll()
-        .map(node)
-        .recover(e -> node.stop().transform(x -> Future.<Node>failedFuture(e)));
+    VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+        .setJvmMetricsEnabled(true));
+    VertxBuilder builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(registry));
+    if (!config.cluster().enabled()) {
+      Node node = new Node(config, lock, identity, builder.with(options).build(), null, registry);
+      return node.deployAndStart();
+    }
+    ClusterManager clusterManager = HazelcastSetup.clusterManager(config.cluster());
+    log.info("node {} joining the cluster as {}:{} ({} discovery)", identity.nodeId(), config.cluster().host(),
+        config.cluster().port(), config.cluster().discovery());
+    return HazelcastSetup.join(builder, options, clusterManager, config, identity.nodeId())
+        .recover(e -> {
+          registry.close();
+          lock.close();
+          return Future.failedFuture(e);
+        })
+        .compose(vertx -> {
+          log.info("node {} is a cluster member; {} member(s) now", identity.nodeId(), clusterManager.getNodes().size());
+          return new Node(config, lock, identity, vertx, clusterManager, registry).deployAndStart();
+        });
+  }
+
+  private Future<Node> deployAndStart() {
+    return deployAll()
+        .map(this)
+        .recover(e -> stop().transform(x -> Future.<Node>failedFuture(e)));
   }
 
   private Future<Void> deployAll() {
@@ -92,8 +114,11 @@ public final class Node {
   }
 
   private Future<Void> deployControlPlane(ControlSnapshot snapshot) {
-    return deploy(() -> new StoreVerticle(database, config.store()), 1)
-        .compose(v -> deploy(() -> new RaftVerticle(identity.nodeId(), config.raft(),
+    io.vertx.core.json.JsonObject contact = new io.vertx.core.json.JsonObject()
+        .put("http", config.http().host() + ":" + config.http().port()).put("mqtt", config.mqtt().port());
+    io.falconmind.center.raft.Clustering clustering = io.falconmind.center.raft.Clustering.standalone(contact);
+    return deploy(() -> new StoreVerticle(database, config.store(), config.missions(), clustering.enabled()), 1)
+        .compose(v -> deploy(() -> new RaftVerticle(identity.nodeId(), config.raft(), clustering,
             config.missions().policy(), snapshot), 1));
   }
 
@@ -108,7 +133,10 @@ public final class Node {
         .mapEmpty();
   }
 
-  /** Undeploys the verticles newest first, closes the database, then Vert.x. Never fails. */
+  /**
+   * Undeploys the verticles newest first, closes the database, then Vert.x (which leaves the
+   * Hazelcast cluster when clustered). Never fails.
+   */
   public Future<Void> stop() {
     Future<Void> chain = Future.succeededFuture();
     while (!deployments.isEmpty()) {
@@ -129,6 +157,14 @@ public final class Node {
 
   public Vertx vertx() {
     return vertx;
+  }
+
+  /**
+   * The Hazelcast-backed cluster manager: membership ({@code getNodes()}) and each member's node
+   * info, whose metadata is {@link HazelcastSetup#nodeMetadata}. Null on a standalone node.
+   */
+  public ClusterManager clusterManager() {
+    return clusterManager;
   }
 
   public String nodeId() {

@@ -9,14 +9,18 @@ import java.io.InputStream;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.StringJoiner;
 
 /**
  * Flat {@code section.key -> text} settings, layered: the bundled defaults ({@code conf/center.yaml}),
  * then a configuration file, then {@code CENTER_*} environment variables, then explicit overrides.
- * Only keys that exist in the defaults are accepted.
+ * Only keys that exist in the defaults are accepted. A list value (YAML list) is held as
+ * comma-separated text, so an environment variable sets it as {@code a,b,c}.
  */
 public final class Settings {
 
@@ -81,7 +85,14 @@ public final class Settings {
     if (source != null && !out.containsKey(prefix)) {
       throw new ConfigException(prefix + ": unknown setting in " + source);
     }
-    out.put(prefix, node == null ? "" : String.valueOf(node));
+    out.put(prefix, node == null ? "" : node instanceof List<?> list ? joined(list) : String.valueOf(node));
+  }
+
+  /** A YAML list is kept as the comma-separated text an environment variable would give. */
+  private static String joined(List<?> list) {
+    StringJoiner j = new StringJoiner(",");
+    for (Object item : list) j.add(item == null ? "" : String.valueOf(item).trim());
+    return j.toString();
   }
 
   public String string(String key) {
@@ -110,6 +121,15 @@ public final class Settings {
     } catch (NumberFormatException e) {
       throw new ConfigException(key + ": must be an integer from " + min + " to " + max + ", got '" + v + "'");
     }
+  }
+
+  /** A list setting: a YAML list, or comma-separated text; blank items are dropped. */
+  public List<String> list(String key) {
+    List<String> items = new ArrayList<>();
+    for (String item : string(key).split(",")) {
+      if (!item.isBlank()) items.add(item.trim());
+    }
+    return List.copyOf(items);
   }
 
   public boolean bool(String key) {

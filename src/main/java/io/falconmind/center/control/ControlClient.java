@@ -25,6 +25,12 @@ public final class ControlClient {
   public static final String QUERY = "center.control.query";
   /** Local publish of every {@link Applied}, in log order, as soon as it is applied. */
   public static final String APPLIED = "center.control.applied";
+  /**
+   * Local publish of a {@link ControlSnapshot} whenever the state was replaced as a whole (a new
+   * group loaded it from the store, or a lagging node caught up by snapshot): views built from the
+   * {@link #APPLIED} stream reload from it; the applied stream continues after its index.
+   */
+  public static final String RESTORED = "center.control.restored";
   /** Local publish of {@link PersistedEvents}, in order, once durable. */
   public static final String PERSISTED = "center.control.persisted";
 
@@ -105,6 +111,14 @@ public final class ControlClient {
   /** Role, term, leader and indexes of this node's Raft member. */
   public Future<NodeStatus> status() {
     return query("status", null);
+  }
+
+  /**
+   * The cluster as this node sees it: {@code self}, {@code leader}, {@code term}, {@code group} and
+   * {@code members} (every node heard from recently, with its role and indexes).
+   */
+  public Future<JsonObject> cluster() {
+    return query("cluster", null);
   }
 
   private <T> Future<T> query(String op, String id) {

@@ -7,6 +7,7 @@ import io.falconmind.center.control.Command;
 import io.falconmind.center.control.Command.Assignment;
 import io.falconmind.center.control.Command.AttemptRef;
 import io.falconmind.center.control.ControlClient;
+import io.falconmind.center.control.ControlSnapshot;
 import io.falconmind.center.control.Event;
 import io.falconmind.center.control.NodeStatus;
 import io.falconmind.center.raft.RaftVerticle;
@@ -75,6 +76,7 @@ public final class MissionVerticle extends VerticleBase {
     var bus = vertx.eventBus();
     consumers.add(bus.<Applied>localConsumer(ControlClient.APPLIED, m -> onApplied(m.body())));
     consumers.add(bus.<NodeStatus>localConsumer(RaftVerticle.ROLE, m -> onRole(m.body())));
+    consumers.add(bus.<ControlSnapshot>localConsumer(ControlClient.RESTORED, m -> onRestored(m.body())));
     consumers.add(bus.<JsonObject>localConsumer(DeviceSignals.TELEMETRY, m -> onTelemetry(m.body())));
     List<Future<?>> ready = new ArrayList<>();
     for (MessageConsumer<?> c : consumers) ready.add(c.completion());
@@ -90,6 +92,13 @@ public final class MissionVerticle extends VerticleBase {
         })
         .compose(v -> control.status())
         .onSuccess(this::onRole);
+  }
+
+  private void onRestored(ControlSnapshot snapshot) {
+    if (!loaded) return;
+    view.load(snapshot);
+    fencedTerm = snapshot.term();
+    queuePass();
   }
 
   private void onApplied(Applied applied) {

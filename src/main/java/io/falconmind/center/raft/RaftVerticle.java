@@ -9,71 +9,142 @@ import io.falconmind.center.control.ControlPolicy;
 import io.falconmind.center.control.ControlSnapshot;
 import io.falconmind.center.control.ControlState;
 import io.falconmind.center.control.ControlStateMachine;
+import io.falconmind.center.control.Device;
 import io.falconmind.center.control.Mission;
 import io.falconmind.center.control.MissionState;
-
 import io.falconmind.center.control.NodeStatus;
 import io.falconmind.center.control.PersistedEvents;
+import io.falconmind.center.store.StoreClient;
+import io.microraft.MembershipChangeMode;
 import io.microraft.RaftConfig;
 import io.microraft.RaftEndpoint;
 import io.microraft.RaftNode;
+import io.microraft.RaftRole;
 import io.microraft.exception.CannotReplicateException;
 import io.microraft.exception.IndeterminateStateException;
 import io.microraft.exception.NotLeaderException;
+import io.microraft.model.message.RaftMessage;
+import io.microraft.report.RaftGroupMembers;
 import io.microraft.report.RaftNodeReport;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Hosts this node's MicroRaft member and the control state it replicates. Serves
- * {@link ControlClient}: proposals ({@link ControlClient#PROPOSE}), reads ({@link ControlClient#QUERY}),
- * and publishes every applied command on {@link ControlClient#APPLIED}. A proposal is answered once
- * its command is committed and, unless the caller asked for {@code committed}, once the store has
- * persisted it ({@link ControlClient#PERSISTED}). All of it runs on this verticle's context.
+ * Hosts this node's part of the control plane: the replicated control state, and either a MicroRaft
+ * member (voter or learner) or, on a gateway, a follower of the leader's ordered stream of applied
+ * commands. Serves {@link ControlClient}: proposals ({@link ControlClient#PROPOSE}, forwarded to the
+ * leader from any other node), reads ({@link ControlClient#QUERY}), and publishes every applied
+ * command on {@link ControlClient#APPLIED}. A proposal is answered once its command is committed
+ * and, unless the caller asked for {@code committed}, persisted.
+ *
+ * <p>In a cluster, every node announces itself on {@link Presence#ADDRESS}. A new group forms once
+ * {@code bootstrapExpect} nodes are present and no group is alive: its first voters and learners
+ * load the state from PostgreSQL; every other node is a gateway. The leader keeps the group whole:
+ * a voter absent past the grace period is removed and a learner promoted, and a gateway is enlisted
+ * as a learner when one is missing. A node that stops hands leadership over and leaves the group.
+ * Everything runs on this verticle's context.
  */
 public final class RaftVerticle extends VerticleBase {
 
   /** Local publish of {@link NodeStatus} whenever this member's role, term or leader changes. */
   public static final String ROLE = "center.control.role";
+  /** Clustered publish of the leader's applied commands ({@link Frames#ENTRIES}), for gateways. */
+  static final String STREAM = "center.raft.stream";
 
   private static final Logger log = LoggerFactory.getLogger(RaftVerticle.class);
+  private static final String GROUP_MAP = "center.raft";
+  private static final String GROUP_KEY = "group";
+  private static final String BOOTSTRAP_LOCK = "center.raft.bootstrap";
+  private static final long TICK_MS = 250;
+  private static final long FORWARD_TIMEOUT_MS = 10_000;
+  private static final int CATCH_UP_BATCH = 5_000;
+  private static final int APPLIED_LOG_ENTRIES = 100_000;
+  /** A learner this far behind the leader's commit index is not promoted yet. */
+  private static final long PROMOTE_MAX_LAG = 5_000;
+
+  private enum Mode { JOINING, MEMBER, GATEWAY }
 
   private final String nodeId;
+  private final String endpoint;
+  private final NodeEndpoint self;
   private final CenterConfig.Raft config;
+  private final Clustering cluster;
   private final ControlPolicy policy;
   private final ControlSnapshot initial;
 
-  /** A proposal committed but not yet persisted, answered once the store catches up. */
-  private record Pending(Message<Command> message, Applied applied) {
+  /** A reply that waits until its entry is persisted (or, for forwarded results, applied here). */
+  private record Waiter(Runnable done, java.util.function.Consumer<ControlException> failed, long sinceNanos) {
   }
 
-  private final NavigableMap<Long, List<Pending>> awaitingPersistence = new TreeMap<>();
+  private final NavigableMap<Long, List<Waiter>> awaitingPersistence = new TreeMap<>();
+  private final NavigableMap<Long, List<Waiter>> awaitingApply = new TreeMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final DeliveryOptions local = new DeliveryOptions().setLocalOnly(true);
+  private final EventBusTransport.Metrics transportMetrics = new EventBusTransport.Metrics();
+  private final Map<String, Long> absentSince = new HashMap<>();
+  private final Map<String, Long> nodeAbsentSince = new HashMap<>();
+  private final List<AppliedLog.Entry> streamOut = new ArrayList<>();
   private ControlState state;
+  private ControlStateMachine machine;
+  private AppliedLog appliedLog;
+  private Presence presence;
+  private StoreClient store;
+  private Mode mode = Mode.JOINING;
+  private String group;
   private RaftNode raftNode;
+  private RaftNodeReport report;
+  private MessageConsumer<Buffer> streamConsumer;
   private volatile NodeStatus status;
   private long persistedIndex;
   private long persistedSeq;
+  private long leaderChanges;
+  private String lastLeader;
+  private boolean snapshotAfterStart;
+  private boolean bootstrapping;
+  private boolean catchingUp;
+  private boolean changingMembers;
+  private boolean stopping;
+  private long lastLeaderContactNanos;
+  private long lastWaitLogNanos;
+  private long streamedBytes;
 
-  public RaftVerticle(String nodeId, CenterConfig.Raft config, ControlPolicy policy, ControlSnapshot initial) {
+  public RaftVerticle(String nodeId, CenterConfig.Raft config, Clustering cluster, ControlPolicy policy,
+                      ControlSnapshot initial) {
     this.nodeId = nodeId;
+    this.endpoint = cluster.enabled()
+        ? nodeId + "." + Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36)
+        + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36), 36)
+        : nodeId;
+    this.self = new NodeEndpoint(endpoint);
     this.config = config;
+    this.cluster = cluster;
     this.policy = policy;
     this.initial = initial;
   }
@@ -81,40 +152,68 @@ public final class RaftVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     ControlClient.registerCodecs(vertx);
+    store = new StoreClient(vertx);
     state = new ControlState();
     state.restore(initial);
+    machine = new ControlStateMachine(state, policy);
+    appliedLog = new AppliedLog(APPLIED_LOG_ENTRIES);
     persistedSeq = initial.seq();
-    status = new NodeStatus(nodeId, "NONE", 0, null, 0, 0, 0, state.seq(), persistedSeq);
-    RaftEndpoint self = new NodeEndpoint(nodeId);
-    ControlStateMachine machine = new ControlStateMachine(state, policy);
-    raftNode = RaftNode.newBuilder()
-        .setGroupId("center")
-        .setLocalEndpoint(self)
-        .setInitialGroupMembers(List.of(self))
-        .setConfig(raftConfig())
-        .setExecutor(new ContextExecutor(context))
-        .setTransport(new SingleMemberTransport(self))
-        .setStateMachine(new ControlStateMachineAdapter(machine, this::publishApplied, System::currentTimeMillis,
-            () -> raftNode.getTerm().getTerm(), nodeId))
-        .setRaftNodeReportListener(this::onReport)
-        .setClock(new MonotonicClock())
-        .build();
+    presence = new Presence(Math.max(3_000L, 2_000L * config.heartbeatTimeoutSec()));
+    status = new NodeStatus(nodeId, "NONE", 0, null, 0, 0, 0, state.seq(), persistedSeq, endpoint, null, 0);
     var bus = vertx.eventBus();
     consumers.add(bus.<Command>localConsumer(ControlClient.PROPOSE, this::onPropose));
     consumers.add(bus.<ControlClient.Query>localConsumer(ControlClient.QUERY, this::onQuery));
     consumers.add(bus.<PersistedEvents>localConsumer(ControlClient.PERSISTED, m -> onPersisted(m.body())));
+    if (cluster.enabled()) {
+      consumers.add(bus.<Buffer>consumer(EventBusTransport.address(endpoint), this::onRaftMessage));
+      consumers.add(bus.<Buffer>consumer(forwardAddress(endpoint), this::onForward));
+      consumers.add(bus.<JsonObject>consumer(catchUpAddress(endpoint), this::onCatchUp));
+      consumers.add(bus.<JsonObject>consumer(enlistAddress(endpoint), this::onEnlist));
+      consumers.add(bus.<JsonObject>consumer(leaveAddress(endpoint), this::onLeave));
+      consumers.add(bus.<JsonObject>consumer(Presence.ADDRESS, m -> presence.heard(m.body(), System.nanoTime())));
+    }
     List<Future<?>> ready = new ArrayList<>();
     for (MessageConsumer<?> c : consumers) ready.add(c.completion());
-    return Future.all(ready)
-        .compose(v -> Future.fromCompletionStage(raftNode.start(), context))
-        .onSuccess(v -> log.info("Raft member {} started (log continues from seq {})", nodeId, state.seq()));
+    return Future.all(ready).compose(v -> {
+      if (!cluster.enabled()) {
+        group = "standalone";
+        return startMember(List.of(self), List.of(self), new SingleMemberTransport(self))
+            .onSuccess(x -> log.info("Raft member {} started (log continues from seq {})", nodeId, state.seq()));
+      }
+      vertx.setPeriodic(Presence.PERIOD_MS, id -> announce());
+      vertx.setPeriodic(TICK_MS, id -> tick());
+      announce();
+      log.info("node {} joins the cluster as Raft endpoint {}; waiting for a group ({} nodes expected)", nodeId,
+          endpoint, cluster.bootstrapExpect());
+      return Future.succeededFuture();
+    });
   }
 
   @Override
   public Future<?> stop() {
-    failAwaiting(new ControlException(503, "shutting-down", "the node is shutting down; retry"));
-    if (raftNode == null) return Future.succeededFuture();
-    return Future.fromCompletionStage(raftNode.terminate(), context).otherwiseEmpty();
+    stopping = true;
+    Future<Void> leaving = mode == Mode.MEMBER && cluster.enabled() ? leaveGroup() : Future.succeededFuture();
+    return leaving.compose(v -> {
+      failAll(new ControlException(503, "shutting-down", "the node is shutting down; retry"));
+      if (raftNode == null) return Future.succeededFuture();
+      return Future.fromCompletionStage(raftNode.terminate(), context).otherwiseEmpty();
+    });
+  }
+
+  static String forwardAddress(String endpoint) {
+    return "center.raft.forward." + endpoint;
+  }
+
+  static String catchUpAddress(String endpoint) {
+    return "center.raft.catchup." + endpoint;
+  }
+
+  static String enlistAddress(String endpoint) {
+    return "center.raft.enlist." + endpoint;
+  }
+
+  static String leaveAddress(String endpoint) {
+    return "center.raft.leave." + endpoint;
   }
 
   private RaftConfig raftConfig() {
@@ -128,27 +227,163 @@ public final class RaftVerticle extends VerticleBase {
         .build();
   }
 
-  private void publishApplied(Applied applied) {
+  // ---- the Raft member ----------------------------------------------------------------------
+
+  private Future<Void> startMember(List<RaftEndpoint> members, List<RaftEndpoint> voters,
+                                   io.microraft.transport.Transport transport) {
+    ControlStateMachineAdapter adapter = new ControlStateMachineAdapter(machine, new ControlStateMachineAdapter.Listener() {
+      @Override
+      public void applied(long previousIndex, Command command, Applied applied) {
+        onApplied(previousIndex, command, applied);
+      }
+
+      @Override
+      public void restored(ControlSnapshot snapshot) {
+        onRestored(snapshot);
+      }
+    }, System::currentTimeMillis, () -> raftNode.getTerm().getTerm(), endpoint);
+    raftNode = RaftNode.newBuilder()
+        .setGroupId(group)
+        .setLocalEndpoint(self)
+        .setInitialGroupMembers(members, voters)
+        .setConfig(raftConfig())
+        .setExecutor(new ContextExecutor(context))
+        .setTransport(transport)
+        .setStateMachine(adapter)
+        .setRaftNodeReportListener(this::onReport)
+        .setClock(new MonotonicClock())
+        .build();
+    mode = Mode.MEMBER;
+    return Future.fromCompletionStage(raftNode.start(), context).mapEmpty();
+  }
+
+  private void onRaftMessage(Message<Buffer> message) {
+    RaftNode node = raftNode;
+    if (node == null) return;
+    try {
+      node.handle((RaftMessage) RaftCodec.decode(message.body()));
+    } catch (RuntimeException e) {
+      log.warn("dropped an undecodable Raft message: {}", e.toString());
+    }
+  }
+
+  private boolean isLeader() {
+    return mode == Mode.MEMBER && report != null && report.getRole() == RaftRole.LEADER;
+  }
+
+  private void onApplied(long previousIndex, Command command, Applied applied) {
+    appliedLog.add(new AppliedLog.Entry(previousIndex, applied.index(), command));
     vertx.eventBus().publish(ControlClient.APPLIED, applied, local);
+    if (isLeader() && cluster.enabled()) {
+      if (streamOut.isEmpty()) context.runOnContext(v -> flushStream());
+      streamOut.add(new AppliedLog.Entry(previousIndex, applied.index(), command));
+    }
+    if (snapshotAfterStart && raftNode != null && applied.index() > 0) {
+      // A new group's base state came from PostgreSQL, outside the log: a snapshot on every initial
+      // member makes sure a member added later receives it.
+      snapshotAfterStart = false;
+      context.runOnContext(v -> raftNode.takeSnapshot().whenComplete((r, e) -> {
+        if (e != null) log.warn("first snapshot of the group not taken: {}", e.toString());
+      }));
+    }
+    releaseApplied();
+  }
+
+  private void onRestored(ControlSnapshot snapshot) {
+    appliedLog.clear();
+    log.info("state restored from a snapshot at index {} (seq {})", snapshot.index(), snapshot.seq());
+    vertx.eventBus().publish(ControlClient.RESTORED, snapshot, local);
+    releaseApplied();
+  }
+
+  private void flushStream() {
+    if (streamOut.isEmpty()) return;
+    Buffer frame = Frames.entries(group, report == null ? 0 : report.getTerm().getTerm(), List.copyOf(streamOut));
+    streamOut.clear();
+    streamedBytes += frame.length();
+    vertx.eventBus().publish(STREAM, frame);
   }
 
   // ---- proposals ----------------------------------------------------------------------------
 
   private void onPropose(Message<Command> message) {
     boolean committedOnly = ControlClient.ACK_COMMITTED.equals(message.headers().get(ControlClient.ACK_HEADER));
-    raftNode.<Applied>replicate(message.body()).whenComplete((ordered, error) -> context.runOnContext(v -> {
+    if (mode == Mode.MEMBER && (!cluster.enabled() || isLeader())) {
+      replicate(message.body(), committedOnly, applied -> message.reply(applied, local),
+          e -> message.fail(e.status(), ControlClient.encodeFailure(e)));
+      return;
+    }
+    String leader = currentLeader();
+    if (leader == null) {
+      ControlException e = noLeader();
+      message.fail(e.status(), ControlClient.encodeFailure(e));
+      return;
+    }
+    Buffer frame = Frames.forward(committedOnly, CommandCodec.encode(message.body()));
+    vertx.eventBus().<Buffer>request(forwardAddress(leader), frame,
+            new DeliveryOptions().setSendTimeout(FORWARD_TIMEOUT_MS))
+        .onSuccess(reply -> {
+          long index = Frames.resultIndex(reply.body());
+          Applied applied = new Applied(index, List.of(), new JsonObject(Frames.resultReply(reply.body())));
+          whenApplied(index, () -> message.reply(applied, local));
+        })
+        .onFailure(t -> {
+          ControlException e = forwardFailure(t);
+          message.fail(e.status(), ControlClient.encodeFailure(e));
+        });
+  }
+
+  /** A proposal forwarded by another node: replicate it here, the leader. */
+  private void onForward(Message<Buffer> message) {
+    if (!isLeader()) {
+      ControlException e = noLeader();
+      message.fail(e.status(), ControlClient.encodeFailure(e));
+      return;
+    }
+    Command command;
+    try {
+      command = CommandCodec.decode(Frames.forwardCommand(message.body()));
+    } catch (RuntimeException e) {
+      message.fail(400, "400|bad-command|" + e.getMessage());
+      return;
+    }
+    replicate(command, Frames.forwardCommittedOnly(message.body()),
+        applied -> message.reply(Frames.result(applied.index(), applied.reply().encode())),
+        e -> message.fail(e.status(), ControlClient.encodeFailure(e)));
+  }
+
+  private void replicate(Command command, boolean committedOnly, java.util.function.Consumer<Applied> done,
+                         java.util.function.Consumer<ControlException> failed) {
+    raftNode.<Applied>replicate(command).whenComplete((ordered, error) -> context.runOnContext(v -> {
       if (error != null) {
-        ControlException e = translate(error);
-        message.fail(e.status(), ControlClient.encodeFailure(e));
+        failed.accept(translate(error));
         return;
       }
       Applied applied = ordered.getResult();
-      if (committedOnly || applied.index() <= persistedIndex) {
-        message.reply(applied, local);
+      if (applied == null) {
+        failed.accept(new ControlException(503, "no-leader", "leadership is changing; retry"));
+      } else if (committedOnly || applied.index() <= persistedIndex) {
+        done.accept(applied);
       } else {
-        awaitingPersistence.computeIfAbsent(applied.index(), k -> new ArrayList<>(1)).add(new Pending(message, applied));
+        awaitingPersistence.computeIfAbsent(applied.index(), k -> new ArrayList<>(1))
+            .add(new Waiter(() -> done.accept(applied), failed, System.nanoTime()));
       }
     }));
+  }
+
+  private void whenApplied(long index, Runnable done) {
+    if (state.index() >= index) {
+      done.run();
+    } else {
+      awaitingApply.computeIfAbsent(index, k -> new ArrayList<>(1)).add(new Waiter(done, e -> done.run(), System.nanoTime()));
+    }
+  }
+
+  private void releaseApplied() {
+    if (awaitingApply.isEmpty()) return;
+    var done = awaitingApply.headMap(state.index(), true);
+    for (List<Waiter> list : done.values()) list.forEach(w -> w.done().run());
+    done.clear();
   }
 
   private void onPersisted(PersistedEvents persisted) {
@@ -156,17 +391,34 @@ public final class RaftVerticle extends VerticleBase {
     persistedSeq = Math.max(persistedSeq, persisted.seq());
     var done = awaitingPersistence.headMap(persistedIndex, true);
     if (done.isEmpty()) return;
-    for (List<Pending> list : done.values()) {
-      for (Pending p : list) p.message().reply(p.applied(), local);
-    }
+    for (List<Waiter> list : done.values()) list.forEach(w -> w.done().run());
     done.clear();
   }
 
-  private void failAwaiting(ControlException e) {
-    for (List<Pending> list : awaitingPersistence.values()) {
-      for (Pending p : list) p.message().fail(e.status(), ControlClient.encodeFailure(e));
-    }
+  private void failAll(ControlException e) {
+    for (List<Waiter> list : awaitingPersistence.values()) list.forEach(w -> w.failed().accept(e));
     awaitingPersistence.clear();
+    for (List<Waiter> list : awaitingApply.values()) list.forEach(w -> w.done().run());
+    awaitingApply.clear();
+  }
+
+  private static ControlException noLeader() {
+    return new ControlException(503, "no-leader", "the cluster has no Raft leader right now; retry");
+  }
+
+  private static ControlException forwardFailure(Throwable t) {
+    if (t instanceof ReplyException re) {
+      if (re.failureType() == ReplyFailure.TIMEOUT) {
+        return new ControlException(504, "indeterminate",
+            "the leader did not answer in time; the outcome is unknown, retry with the same idempotency key");
+      }
+      if (re.failureType() == ReplyFailure.NO_HANDLERS) return noLeader();
+      String msg = re.getMessage() == null ? "" : re.getMessage();
+      String[] parts = msg.split("\\|", 3);
+      if (parts.length == 3) return new ControlException(re.failureCode(), parts[1], parts[2]);
+      return new ControlException(503, "no-leader", msg);
+    }
+    return new ControlException(503, "no-leader", String.valueOf(t.getMessage()));
   }
 
   private static ControlException translate(Throwable error) {
@@ -184,7 +436,507 @@ public final class RaftVerticle extends VerticleBase {
     return new ControlException(500, "internal", String.valueOf(cause));
   }
 
-  // ---- reads --------------------------------------------------------------------------------
+  // ---- the cluster: presence, forming a group, keeping it whole --------------------------------
+
+  private void announce() {
+    NodeStatus s = currentStatus();
+    JsonObject info = s.toJson().put("member", memberKind()).put("contact", cluster.contact());
+    vertx.eventBus().publish(Presence.ADDRESS, info);
+  }
+
+  private String memberKind() {
+    if (mode == Mode.GATEWAY) return "gateway";
+    if (mode == Mode.JOINING) return "joining";
+    if (report != null && report.getRole() == RaftRole.LEARNER) return "learner";
+    return "voter";
+  }
+
+  private void tick() {
+    if (stopping) return;
+    long now = System.nanoTime();
+    switch (mode) {
+      case JOINING -> join(now);
+      case GATEWAY -> follow(now);
+      case MEMBER -> {
+        if (isLeader()) {
+          keepGroupWhole(now);
+          disconnectDevicesOfAbsentNodes(now);
+        }
+      }
+    }
+    expireWaiters(now);
+    refreshStatus();
+  }
+
+  /** Forwarded results whose entry never reached this node (it fell behind) are answered anyway. */
+  private void expireWaiters(long now) {
+    if (awaitingApply.isEmpty()) return;
+    var it = awaitingApply.entrySet().iterator();
+    while (it.hasNext()) {
+      var e = it.next();
+      if (now - e.getValue().get(0).sinceNanos() < TimeUnit.SECONDS.toNanos(5)) continue;
+      e.getValue().forEach(w -> w.done().run());
+      it.remove();
+    }
+  }
+
+  private void join(long now) {
+    List<JsonObject> alive = presence.alive(now);
+    for (JsonObject info : alive) {
+      String kind = info.getString("member");
+      if (info.getString("group") != null && ("voter".equals(kind) || "learner".equals(kind))
+          && !endpoint.equals(info.getString("endpoint"))) {
+        becomeGateway(info.getString("group"));
+        return;
+      }
+    }
+    if (alive.size() < cluster.bootstrapExpect()) {
+      if (now - lastWaitLogNanos > TimeUnit.SECONDS.toNanos(10)) {
+        lastWaitLogNanos = now;
+        log.info("waiting for {} nodes to form the Raft group; {} present", cluster.bootstrapExpect(), alive.size());
+      }
+      return;
+    }
+    if (bootstrapping) return;
+    bootstrapping = true;
+    var shared = vertx.sharedData();
+    shared.getLockWithTimeout(BOOTSTRAP_LOCK, 5_000)
+        .compose(lock -> shared.<String, JsonObject>getAsyncMap(GROUP_MAP)
+            .compose(map -> map.get(GROUP_KEY).compose(existing -> {
+              if (existing != null && groupAlive(existing, now)) return Future.succeededFuture(existing);
+              JsonObject formed = formGroup(presence.alive(System.nanoTime()));
+              if (formed == null) return Future.<JsonObject>succeededFuture(null);
+              return map.put(GROUP_KEY, formed).map(formed);
+            }))
+            .onComplete(ar -> lock.release()))
+        .onComplete(ar -> {
+          bootstrapping = false;
+          if (ar.failed()) {
+            log.warn("forming the Raft group failed, retrying: {}", ar.cause().toString());
+          } else if (ar.result() != null && mode == Mode.JOINING) {
+            adopt(ar.result());
+          }
+        });
+  }
+
+  /** A group is alive while a member reports it, or for a short while after it was formed. */
+  private boolean groupAlive(JsonObject record, long now) {
+    if (System.currentTimeMillis() - record.getLong("formedAt", 0L) < 15_000) return true;
+    for (JsonObject info : presence.alive(now)) {
+      String kind = info.getString("member");
+      if (record.getString("id").equals(info.getString("group")) && ("voter".equals(kind) || "learner".equals(kind))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private JsonObject formGroup(List<JsonObject> alive) {
+    List<String> candidates = new ArrayList<>();
+    for (JsonObject info : alive) {
+      if ("joining".equals(info.getString("member"))) candidates.add(info.getString("endpoint"));
+    }
+    if (candidates.size() < cluster.bootstrapExpect()) return null;
+    candidates.sort(Comparator.naturalOrder());
+    int voters = Math.min(cluster.voters(), candidates.size());
+    int learners = Math.min(cluster.learners(), candidates.size() - voters);
+    JsonObject record = new JsonObject().put("id", UUID.randomUUID().toString())
+        .put("voters", new JsonArray(candidates.subList(0, voters)))
+        .put("learners", new JsonArray(candidates.subList(voters, voters + learners)))
+        .put("formedAt", System.currentTimeMillis());
+    log.info("forming a new Raft group {}: voters {}, learners {}", record.getString("id"),
+        record.getJsonArray("voters"), record.getJsonArray("learners"));
+    return record;
+  }
+
+  private void adopt(JsonObject record) {
+    List<RaftEndpoint> voters = endpoints(record.getJsonArray("voters"));
+    List<RaftEndpoint> members = new ArrayList<>(voters);
+    members.addAll(endpoints(record.getJsonArray("learners")));
+    if (!members.contains(self)) {
+      becomeGateway(record.getString("id"));
+      return;
+    }
+    group = record.getString("id");
+    mode = Mode.MEMBER;
+    store.controlSnapshot()
+        .compose(snapshot -> {
+          state.restore(snapshot);
+          persistedSeq = Math.max(persistedSeq, snapshot.seq());
+          vertx.eventBus().publish(ControlClient.RESTORED, snapshot, local);
+          snapshotAfterStart = true;
+          return startMember(members, voters, new EventBusTransport(vertx.eventBus(),
+              ep -> presence.endpointAlive(ep, System.nanoTime()), transportMetrics));
+        })
+        .onSuccess(v -> log.info("Raft member {} started in new group {} (log continues from seq {})", endpoint,
+            group, state.seq()))
+        .onFailure(t -> {
+          log.error("could not start the Raft member; joining again: {}", t.toString());
+          mode = Mode.JOINING;
+          raftNode = null;
+        });
+  }
+
+  private static List<RaftEndpoint> endpoints(JsonArray ids) {
+    List<RaftEndpoint> out = new ArrayList<>();
+    for (Object id : ids) out.add(new NodeEndpoint((String) id));
+    return out;
+  }
+
+  /** The leader adds and replaces members, one change at a time. */
+  private void keepGroupWhole(long now) {
+    if (changingMembers) return;
+    RaftGroupMembers committed = raftNode.getCommittedMembers();
+    RaftGroupMembers effective = raftNode.getEffectiveMembers();
+    if (committed.getLogIndex() != effective.getLogIndex()) return;
+    Set<RaftEndpoint> voters = new HashSet<>(committed.getVotingMembers());
+    List<RaftEndpoint> learners = new ArrayList<>();
+    for (RaftEndpoint m : committed.getMembers()) if (!voters.contains(m)) learners.add(m);
+    long graceNanos = TimeUnit.SECONDS.toNanos(cluster.voterGraceSec());
+    Set<String> members = new HashSet<>();
+    for (RaftEndpoint m : committed.getMembers()) {
+      String id = String.valueOf(m.getId());
+      members.add(id);
+      if (m.equals(self) || presence.endpointAlive(id, now)) {
+        absentSince.remove(id);
+      } else {
+        absentSince.putIfAbsent(id, now);
+      }
+    }
+    absentSince.keySet().retainAll(members);
+    for (RaftEndpoint m : committed.getMembers()) {
+      Long since = absentSince.get(String.valueOf(m.getId()));
+      if (since != null && now - since >= graceNanos) {
+        change(m, MembershipChangeMode.REMOVE_MEMBER, committed, voters.contains(m) ? "voter absent" : "learner absent");
+        return;
+      }
+    }
+    long commit = report == null ? 0 : report.getLog().getCommitIndex();
+    if (voters.size() < cluster.voters()) {
+      for (RaftEndpoint l : learners) {
+        JsonObject info = presence.get(String.valueOf(l.getId()), now);
+        if (info != null && commit - info.getLong("commitIndex", 0L) <= PROMOTE_MAX_LAG) {
+          change(l, MembershipChangeMode.ADD_OR_PROMOTE_TO_FOLLOWER, committed, "a voter is missing");
+          return;
+        }
+      }
+    }
+    int wantLearners = Math.min(cluster.learners() + Math.max(0, cluster.voters() - voters.size()), 2);
+    if (learners.size() < wantLearners) {
+      JsonObject best = null;
+      for (JsonObject info : presence.alive(now)) {
+        if ("gateway".equals(info.getString("member")) && group.equals(info.getString("group"))
+            && !members.contains(info.getString("endpoint"))
+            && (best == null || info.getLong("appliedIndex", 0L) > best.getLong("appliedIndex", 0L))) {
+          best = info;
+        }
+      }
+      if (best != null) enlist(new NodeEndpoint(best.getString("endpoint")), committed);
+    }
+  }
+
+  private void change(RaftEndpoint member, MembershipChangeMode changeMode, RaftGroupMembers committed, String why) {
+    changingMembers = true;
+    log.info("membership change: {} {} ({})", changeMode, member.getId(), why);
+    raftNode.changeMembership(member, changeMode, committed.getLogIndex()).whenComplete((r, e) -> context.runOnContext(v -> {
+      changingMembers = false;
+      if (e != null) {
+        log.warn("membership change {} {} failed: {}", changeMode, member.getId(), e.toString());
+      } else {
+        log.info("members now {} (voters {})", r.getResult().getMembers(), r.getResult().getVotingMembers());
+      }
+    }));
+  }
+
+  /** Asks a gateway to start a Raft member, then adds it as a learner. */
+  private void enlist(RaftEndpoint gateway, RaftGroupMembers committed) {
+    changingMembers = true;
+    RaftGroupMembers initialMembers = raftNode.getInitialMembers();
+    JsonObject request = new JsonObject().put("group", group)
+        .put("members", ids(initialMembers.getMembers())).put("voters", ids(initialMembers.getVotingMembers()));
+    vertx.eventBus().<JsonObject>request(enlistAddress(String.valueOf(gateway.getId())), request,
+            new DeliveryOptions().setSendTimeout(5_000))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            changingMembers = false;
+            log.warn("gateway {} did not start a Raft member: {}", gateway.getId(), ar.cause().getMessage());
+            return;
+          }
+          changingMembers = false;
+          if (isLeader()) change(gateway, MembershipChangeMode.ADD_LEARNER, raftNode.getCommittedMembers(), "a learner is missing");
+        });
+  }
+
+  private static JsonArray ids(java.util.Collection<RaftEndpoint> endpoints) {
+    JsonArray out = new JsonArray();
+    for (RaftEndpoint e : endpoints) out.add(String.valueOf(e.getId()));
+    return out;
+  }
+
+  /** A gateway asked to become a learner starts its Raft member over the state it has. */
+  private void onEnlist(Message<JsonObject> message) {
+    JsonObject request = message.body();
+    if (mode != Mode.GATEWAY || !request.getString("group", "").equals(group) || stopping) {
+      message.fail(409, "not a gateway of group " + request.getString("group"));
+      return;
+    }
+    if (streamConsumer != null) {
+      streamConsumer.unregister();
+      streamConsumer = null;
+    }
+    startMember(endpoints(request.getJsonArray("members")), endpoints(request.getJsonArray("voters")),
+        new EventBusTransport(vertx.eventBus(), ep -> presence.endpointAlive(ep, System.nanoTime()), transportMetrics))
+        .onSuccess(v -> {
+          log.info("gateway {} became a Raft member of group {}", endpoint, group);
+          message.reply(new JsonObject().put("endpoint", endpoint));
+        })
+        .onFailure(t -> {
+          message.fail(500, t.toString());
+          raftNode = null;
+          becomeGateway(group);
+        });
+  }
+
+  /** The leader removes a member that leaves on its own (SIGTERM). */
+  private void onLeave(Message<JsonObject> message) {
+    if (!isLeader() || changingMembers) {
+      message.fail(503, "not the leader, or a membership change is in progress");
+      return;
+    }
+    RaftEndpoint leaving = new NodeEndpoint(message.body().getString("endpoint"));
+    RaftGroupMembers committed = raftNode.getCommittedMembers();
+    if (!committed.getMembers().contains(leaving)) {
+      message.reply(new JsonObject());
+      return;
+    }
+    changingMembers = true;
+    raftNode.changeMembership(leaving, MembershipChangeMode.REMOVE_MEMBER, committed.getLogIndex())
+        .whenComplete((r, e) -> context.runOnContext(v -> {
+          changingMembers = false;
+          if (e != null) {
+            message.fail(503, e.toString());
+          } else {
+            log.info("{} left the group", leaving.getId());
+            message.reply(new JsonObject());
+          }
+        }));
+  }
+
+  /** Hands leadership to another voter, then asks the leader to remove this member. */
+  private Future<Void> leaveGroup() {
+    if (raftNode == null) return Future.succeededFuture();
+    Future<Void> handover = Future.succeededFuture();
+    if (isLeader()) {
+      long now = System.nanoTime();
+      RaftEndpoint target = null;
+      long best = -1;
+      for (RaftEndpoint v : raftNode.getCommittedMembers().getVotingMembers()) {
+        if (v.equals(self)) continue;
+        JsonObject info = presence.get(String.valueOf(v.getId()), now);
+        if (info != null && info.getLong("appliedIndex", 0L) > best) {
+          best = info.getLong("appliedIndex", 0L);
+          target = v;
+        }
+      }
+      if (target != null) {
+        log.info("handing leadership over to {}", target.getId());
+        handover = Future.fromCompletionStage(raftNode.transferLeadership(target), context)
+            .timeout(3, TimeUnit.SECONDS)
+            .onFailure(e -> log.warn("leadership handover failed: {}", e.toString()))
+            .<Void>mapEmpty().otherwiseEmpty();
+      }
+    }
+    return handover.compose(v -> {
+      Promise<Void> left = Promise.promise();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      askToLeave(left, deadline);
+      return left.future();
+    });
+  }
+
+  private void askToLeave(Promise<Void> left, long deadline) {
+    if (System.nanoTime() > deadline) {
+      log.warn("could not leave the Raft group in time; the leader will replace this member after the grace period");
+      left.tryComplete();
+      return;
+    }
+    String leader = report == null || report.getTerm().getLeaderEndpoint() == null ? null
+        : String.valueOf(report.getTerm().getLeaderEndpoint().getId());
+    if (leader == null || (leader.equals(endpoint) && raftNode.getCommittedMembers().getMembers().size() == 1)) {
+      if (leader == null) {
+        vertx.setTimer(200, id -> askToLeave(left, deadline));
+      } else {
+        left.tryComplete();
+      }
+      return;
+    }
+    vertx.eventBus().request(leaveAddress(leader), new JsonObject().put("endpoint", endpoint),
+            new DeliveryOptions().setSendTimeout(3_000))
+        .onSuccess(r -> {
+          log.info("left the Raft group");
+          left.tryComplete();
+        })
+        .onFailure(e -> vertx.setTimer(200, id -> askToLeave(left, deadline)));
+  }
+
+  /** Devices whose node has been absent past the grace period go offline (their missions retry). */
+  private void disconnectDevicesOfAbsentNodes(long now) {
+    long graceNanos = TimeUnit.SECONDS.toNanos(cluster.offlineGraceSec());
+    Set<String> seen = new HashSet<>();
+    for (Device d : state.devices()) {
+      String node = d.nodeId();
+      if (!d.online() || node == null || node.equals(nodeId)) continue;
+      seen.add(node);
+      if (presence.nodeAlive(node, now)) {
+        nodeAbsentSince.remove(node);
+        continue;
+      }
+      long since = nodeAbsentSince.computeIfAbsent(node, k -> now);
+      if (now - since >= graceNanos) {
+        new ControlClient(vertx).proposeCommitted(new Command.DeviceDisconnected(d.id(), node, System.currentTimeMillis()))
+            .onFailure(e -> log.debug("device {} of absent node {} not disconnected yet: {}", d.id(), node, e.getMessage()));
+      }
+    }
+    nodeAbsentSince.keySet().retainAll(seen);
+  }
+
+  // ---- gateways: following the leader's stream ----------------------------------------------
+
+  private void becomeGateway(String groupId) {
+    boolean newGroup = !groupId.equals(group);
+    mode = Mode.GATEWAY;
+    group = groupId;
+    log.info("node {} is a gateway of Raft group {}", endpoint, group);
+    if (streamConsumer == null) {
+      streamConsumer = vertx.eventBus().consumer(STREAM, m -> onStream(m.body()));
+    }
+    catchUp(newGroup ? -1 : state.index());
+  }
+
+  private void follow(long now) {
+    String leader = currentLeader();
+    if (leader == null) return;
+    JsonObject info = presence.get(leader, now);
+    if (info == null) return;
+    if (!group.equals(info.getString("group"))) {
+      becomeGateway(info.getString("group"));
+      return;
+    }
+    if (info.getLong("appliedIndex", 0L) > state.index() && now - lastLeaderContactNanos > TimeUnit.SECONDS.toNanos(1)) {
+      catchUp(state.index());
+    }
+  }
+
+  private void onStream(Buffer frame) {
+    if (mode != Mode.GATEWAY) return;
+    Frames.Batch batch;
+    try {
+      batch = Frames.readEntries(frame);
+    } catch (RuntimeException e) {
+      log.warn("dropped an undecodable stream frame: {}", e.toString());
+      return;
+    }
+    if (!batch.group().equals(group)) return;
+    lastLeaderContactNanos = System.nanoTime();
+    if (catchingUp) return;
+    if (!applyChained(batch.entries())) catchUp(state.index());
+  }
+
+  /** Applies entries that follow the state; false when there is a gap before them. */
+  private boolean applyChained(List<AppliedLog.Entry> entries) {
+    for (AppliedLog.Entry e : entries) {
+      if (e.index() <= state.index()) continue;
+      if (e.previous() != state.index()) return false;
+      Applied applied = machine.apply(e.index(), e.command());
+      appliedLog.add(e);
+      vertx.eventBus().publish(ControlClient.APPLIED, applied, local);
+    }
+    releaseApplied();
+    return true;
+  }
+
+  /** Asks the leader for what follows {@code after}, or for a snapshot when {@code after < 0}. */
+  private void catchUp(long after) {
+    if (catchingUp) return;
+    String leader = currentLeader();
+    if (leader == null) return;
+    catchingUp = true;
+    vertx.eventBus().<Buffer>request(catchUpAddress(leader), new JsonObject().put("group", group).put("after", after),
+            new DeliveryOptions().setSendTimeout(30_000))
+        .onComplete(ar -> {
+          catchingUp = false;
+          if (ar.failed()) {
+            log.debug("catching up from {} failed: {}", leader, ar.cause().getMessage());
+            return;
+          }
+          lastLeaderContactNanos = System.nanoTime();
+          Buffer frame = ar.result().body();
+          if (Frames.kind(frame) == Frames.SNAPSHOT) {
+            Frames.Snapshot s = Frames.readSnapshot(frame);
+            vertx.executeBlocking(() -> SnapshotCodec.decode(s.bytes()), false).onSuccess(snapshot -> {
+              if (mode != Mode.GATEWAY) return;
+              group = s.group();
+              state.restore(snapshot);
+              onRestored(snapshot);
+              catchUp(state.index());
+            });
+          } else {
+            Frames.Batch batch = Frames.readEntries(frame);
+            if (!applyChained(batch.entries())) {
+              catchUp(-1);
+            } else if (batch.entries().size() == CATCH_UP_BATCH) {
+              catchUp(state.index());
+            }
+          }
+        });
+  }
+
+  /** The leader answers a gateway with the entries it missed, or a snapshot of the whole state. */
+  private void onCatchUp(Message<JsonObject> message) {
+    if (!isLeader()) {
+      message.fail(503, "not the leader");
+      return;
+    }
+    long after = message.body().getLong("after", -1L);
+    long term = report.getTerm().getTerm();
+    if (group.equals(message.body().getString("group")) && after >= 0) {
+      if (after == state.index()) {
+        message.reply(Frames.entries(group, term, List.of()));
+        return;
+      }
+      List<AppliedLog.Entry> entries = appliedLog.after(after, CATCH_UP_BATCH);
+      if (entries != null) {
+        message.reply(Frames.entries(group, term, entries));
+        return;
+      }
+    }
+    ControlSnapshot snapshot = state.snapshot();
+    vertx.executeBlocking(() -> SnapshotCodec.encode(snapshot), false)
+        .onSuccess(bytes -> message.reply(Frames.snapshot(group, term, bytes)))
+        .onFailure(t -> message.fail(500, t.toString()));
+  }
+
+  // ---- status and reads ---------------------------------------------------------------------
+
+  /** The leader's endpoint as this node knows it, or null without recent contact. */
+  private String currentLeader() {
+    if (!cluster.enabled()) return isLeader() ? endpoint : null;
+    if (mode == Mode.MEMBER) {
+      RaftEndpoint leader = report == null ? null : report.getTerm().getLeaderEndpoint();
+      return leader == null ? null : String.valueOf(leader.getId());
+    }
+    long now = System.nanoTime();
+    String best = null;
+    long bestTerm = -1;
+    for (JsonObject info : presence.alive(now)) {
+      if ("LEADER".equals(info.getString("role")) && info.getLong("term", 0L) > bestTerm
+          && (group == null || group.equals(info.getString("group")))) {
+        best = info.getString("endpoint");
+        bestTerm = info.getLong("term", 0L);
+      }
+    }
+    return best;
+  }
 
   private void onQuery(Message<ControlClient.Query> message) {
     ControlClient.Query q = message.body();
@@ -196,6 +948,7 @@ public final class RaftVerticle extends VerticleBase {
       case "snapshot" -> state.snapshot();
       case "stats" -> stats();
       case "status" -> currentStatus();
+      case "cluster" -> clusterView();
       default -> null;
     };
     if (answer == null && !q.op().equals("mission") && !q.op().equals("device")) {
@@ -216,25 +969,82 @@ public final class RaftVerticle extends VerticleBase {
     return new JsonObject().put("missions", missions)
         .put("queued", counts.get(MissionState.QUEUED))
         .put("devices", state.devices().size()).put("devicesOnline", online)
-        .put("seq", state.seq()).put("index", state.index());
+        .put("seq", state.seq()).put("index", state.index())
+        .put("raftMessages", transportMetrics.messages).put("raftBytes", transportMetrics.bytes)
+        .put("streamBytes", streamedBytes);
+  }
+
+  private JsonObject clusterView() {
+    NodeStatus s = currentStatus();
+    JsonArray members = new JsonArray();
+    if (!cluster.enabled()) {
+      members.add(s.toJson().put("member", "voter").put("contact", cluster.contact()));
+    } else {
+      List<JsonObject> alive = new ArrayList<>(presence.alive(System.nanoTime()));
+      alive.removeIf(i -> endpoint.equals(i.getString("endpoint")));
+      alive.add(s.toJson().put("member", memberKind()).put("contact", cluster.contact()));
+      alive.sort(Comparator.comparing(i -> i.getString("nodeId", "")));
+      alive.forEach(members::add);
+    }
+    JsonObject out = new JsonObject().put("self", endpoint).put("nodeId", nodeId).put("term", s.term())
+        .put("members", members);
+    if (s.leader() != null) out.put("leader", s.leader());
+    if (group != null) out.put("group", group);
+    if (raftNode != null) {
+      out.put("voters", ids(raftNode.getCommittedMembers().getVotingMembers()));
+      JsonArray learners = new JsonArray();
+      for (RaftEndpoint m : raftNode.getCommittedMembers().getMembers()) {
+        if (!raftNode.getCommittedMembers().getVotingMembers().contains(m)) learners.add(String.valueOf(m.getId()));
+      }
+      out.put("learners", learners);
+    }
+    return out;
   }
 
   private NodeStatus currentStatus() {
-    NodeStatus s = status;
-    return new NodeStatus(nodeId, s.role(), s.term(), s.leader(), s.commitIndex(), state.index(),
-        persistedIndex, state.seq(), persistedSeq);
+    refreshStatus();
+    return status;
+  }
+
+  private void refreshStatus() {
+    String role;
+    long term;
+    long commit;
+    String leader = currentLeader();
+    if (mode == Mode.MEMBER && report != null) {
+      role = report.getRole().name();
+      term = report.getTerm().getTerm();
+      commit = report.getLog().getCommitIndex();
+    } else if (mode == Mode.GATEWAY) {
+      role = "GATEWAY";
+      JsonObject info = leader == null ? null : presence.get(leader, System.nanoTime());
+      term = info == null ? status.term() : info.getLong("term", 0L);
+      commit = info == null ? status.commitIndex() : info.getLong("commitIndex", 0L);
+      if (System.nanoTime() - lastLeaderContactNanos > TimeUnit.SECONDS.toNanos(Math.max(3, config.heartbeatTimeoutSec() * 2L))
+          && info == null) {
+        leader = null;
+      }
+    } else {
+      role = mode == Mode.JOINING ? "JOINING" : "NONE";
+      term = 0;
+      commit = 0;
+    }
+    if (!Objects.equals(leader, lastLeader)) {
+      if (leader != null) leaderChanges++;
+      lastLeader = leader;
+    }
+    NodeStatus previous = status;
+    status = new NodeStatus(nodeId, role, term, leader, commit, state.index(), persistedIndex, state.seq(),
+        persistedSeq, endpoint, group, leaderChanges);
+    if (!status.role().equals(previous.role()) || status.term() != previous.term()
+        || !Objects.equals(status.leader(), previous.leader())) {
+      log.info("Raft {}: {} in term {}, leader {}", endpoint, status.role(), status.term(), status.leader());
+      vertx.eventBus().publish(ROLE, status, local);
+    }
   }
 
   private void onReport(RaftNodeReport report) {
-    RaftEndpoint leader = report.getTerm().getLeaderEndpoint();
-    NodeStatus previous = status;
-    status = new NodeStatus(nodeId, report.getRole().name(), report.getTerm().getTerm(),
-        leader == null ? null : String.valueOf(leader.getId()), report.getLog().getCommitIndex(),
-        state.index(), persistedIndex, state.seq(), persistedSeq);
-    if (!status.role().equals(previous.role()) || status.term() != previous.term()
-        || !Objects.equals(status.leader(), previous.leader())) {
-      log.info("Raft member {}: {} in term {}, leader {}", nodeId, status.role(), status.term(), status.leader());
-      vertx.eventBus().publish(ROLE, currentStatus(), local);
-    }
+    this.report = report;
+    refreshStatus();
   }
 }

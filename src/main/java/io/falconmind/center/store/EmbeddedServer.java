@@ -14,15 +14,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The PostgreSQL server a node starts for itself when no external one is configured: a real
- * PostgreSQL 14 whose data directory is kept across restarts. Every method blocks (it runs
- * {@code initdb} and {@code pg_ctl}): call it from a worker thread, never from an event loop.
+ * The PostgreSQL server a node starts for itself when no external one is configured, or that the
+ * {@code postgres} command runs for several nodes to share: a real PostgreSQL 14 whose data directory
+ * is kept across restarts. It trusts the superuser {@code postgres} without a password on local
+ * connections (Unix socket, 127.0.0.1 and ::1) and on no others. Every method blocks (it runs
+ * {@code initdb} and {@code pg_ctl}): call it from a thread that may block, never from an event loop.
  */
-final class EmbeddedServer {
+public final class EmbeddedServer {
 
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedServer.class);
-  static final String USER = "postgres";
-  static final String DATABASE = "postgres";
+  public static final String USER = "postgres";
+  public static final String DATABASE = "postgres";
 
   private final EmbeddedPostgres postgres;
 
@@ -37,8 +39,38 @@ final class EmbeddedServer {
    *                by default; without them a crash of the machine can lose acknowledged writes
    */
   static EmbeddedServer start(Path dataDirectory, boolean durable) throws IOException {
+    return start(tuned(dataDirectory, durable), dataDirectory, durable);
+  }
+
+  /**
+   * Starts the durable server over {@code dataDirectory} (created on first use) listening on
+   * {@code host:port}, for nodes that share it. Loopback is always listened on too (the start-up
+   * check connects there). The caller stops it with {@link #stop()}; no shutdown hook of the
+   * library's races with the caller's own.
+   *
+   * @throws IOException when the server cannot start, e.g. the port is taken
+   */
+  public static EmbeddedServer serve(Path dataDirectory, String host, int port) throws IOException {
+    boolean loopback = host.equals("localhost") || host.equals("127.0.0.1") || host.equals("::1");
+    boolean everywhere = host.equals("*") || host.equals("0.0.0.0") || host.equals("::");
+    EmbeddedPostgres.Builder builder = tuned(dataDirectory, true)
+        .setPort(port)
+        .setServerConfig("listen_addresses", loopback ? host : everywhere ? "*" : "localhost," + host)
+        .setRegisterShutdownHook(false);
+    return start(builder, dataDirectory, true);
+  }
+
+  private static EmbeddedServer start(EmbeddedPostgres.Builder builder, Path dataDirectory, boolean durable)
+      throws IOException {
     Files.createDirectories(dataDirectory);
     stopOrphan(dataDirectory);
+    EmbeddedPostgres postgres = builder.start();
+    LOG.info("embedded PostgreSQL running on port {} with data in {} (durable: {})", postgres.getPort(),
+        dataDirectory, durable);
+    return new EmbeddedServer(postgres);
+  }
+
+  private static EmbeddedPostgres.Builder tuned(Path dataDirectory, boolean durable) {
     EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
         .setDataDirectory(dataDirectory)
         .setCleanDataDirectory(false)
@@ -55,10 +87,7 @@ final class EmbeddedServer {
           .setServerConfig("synchronous_commit", "on")
           .setServerConfig("full_page_writes", "on");
     }
-    EmbeddedPostgres postgres = builder.start();
-    LOG.info("embedded PostgreSQL running on port {} with data in {} (durable: {})", postgres.getPort(),
-        dataDirectory, durable);
-    return new EmbeddedServer(postgres);
+    return builder;
   }
 
   /**
@@ -90,12 +119,12 @@ final class EmbeddedServer {
     }
   }
 
-  int port() {
+  public int port() {
     return postgres.getPort();
   }
 
-  /** Stops the server (fast shutdown); the data directory stays. */
-  void stop() throws IOException {
+  /** Stops the server (fast shutdown); the data directory stays. Idempotent. */
+  public void stop() throws IOException {
     postgres.close();
     LOG.info("embedded PostgreSQL stopped");
   }

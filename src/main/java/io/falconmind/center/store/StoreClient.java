@@ -26,7 +26,8 @@ public final class StoreClient {
 
   public StoreClient(Vertx vertx) {
     this.vertx = vertx;
-    LocalCodec.register(vertx, MissionFilter.class, MissionPage.class, Mission.class);
+    LocalCodec.register(vertx, MissionFilter.class, MissionPage.class, Mission.class,
+        io.falconmind.center.control.ControlSnapshot.class);
   }
 
   /** The mission as last persisted, or null when there is none with that id. */
@@ -49,6 +50,14 @@ public final class StoreClient {
   /** The lowest seq still kept in the events table (older ones were pruned), or 0 when empty. */
   public Future<Long> oldestEventSeq() {
     return request("oldestEventSeq", new JsonObject());
+  }
+
+  /**
+   * The control state as persisted, for a new Raft group to start from: devices, active and
+   * recently finished missions, recent idempotency keys, the last persisted seq.
+   */
+  public Future<io.falconmind.center.control.ControlSnapshot> controlSnapshot() {
+    return request("controlSnapshot", new JsonObject());
   }
 
   /** Succeeds when PostgreSQL answers a trivial query. */
