@@ -1,7 +1,6 @@
 package io.falconmind.center.it.cluster;
 
 import io.falconmind.center.it.Eventually;
-import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -12,8 +11,6 @@ import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,41 +41,25 @@ class ClusterFaultIT {
 
   /** Kept after the run (target/cluster-faults/...): the node logs are the evidence when a check fails. */
   private static Path work;
-  private static Vertx vertx;
+  private static FaultHarness run;
   private static LocalCluster cluster;
-  private static ProbeFleet fleet;
-  private static MissionLoad load;
-  private static final List<NodeFeed> feeds = new ArrayList<>();
   private static ClusterChecks checks;
   private static long suiteStart;
 
   @BeforeAll
   static void startClusterDevicesAndLoad() {
     suiteStart = System.nanoTime();
-    Path jar = Path.of("target", "cluster-center.jar").toAbsolutePath();
-    if (!jar.toFile().isFile()) throw new IllegalStateException("package the node first: " + jar + " is missing");
     work = Path.of("target", "cluster-faults", String.valueOf(System.currentTimeMillis())).toAbsolutePath();
-    vertx = Vertx.vertx();
-    cluster = LocalCluster.start(work, jar, new LocalCluster.Spec(), Duration.ofSeconds(180));
-    for (ClusterNode n : cluster.nodes()) {
-      NodeFeed f = new NodeFeed(vertx, n);
-      f.open();
-      feeds.add(f);
-    }
-    fleet = ProbeFleet.start(cluster, "probe", 8, 150, Duration.ofSeconds(60));
-    load = new MissionLoad(cluster, "fault-it-" + System.currentTimeMillis(), 100, 120_000, 15);
-    load.start();
-    checks = new ClusterChecks(cluster, load, fleet, feeds);
+    run = FaultHarness.start(work, Path.of("target", "cluster-center.jar").toAbsolutePath(),
+        new LocalCluster.Spec(), FaultHarness.Load.defaults());
+    cluster = run.cluster;
+    checks = run.checks;
     log("cluster, devices and load up after %d s", (System.nanoTime() - suiteStart) / 1_000_000_000);
   }
 
   @AfterAll
   static void stopEverything() {
-    if (load != null) load.stop();
-    if (fleet != null) fleet.close();
-    feeds.forEach(NodeFeed::close);
-    if (cluster != null) cluster.close();
-    if (vertx != null) vertx.close();
+    if (run != null) run.close();
     log("node logs in %s", work);
     log("cluster fault suite took %d s", (System.nanoTime() - suiteStart) / 1_000_000_000);
   }
@@ -159,7 +140,7 @@ class ClusterFaultIT {
   @Order(7)
   void stoppingEveryNodeAtOnceAndStartingThemAgainLosesNothing() {
     cluster.awaitFormed(FORM);
-    long seqBefore = feeds.stream().mapToLong(NodeFeed::lastSeq).max().orElse(0);
+    long seqBefore = run.highestSeq();
 
     long faultAt = System.currentTimeMillis();
     cluster.killAll();
@@ -168,7 +149,7 @@ class ClusterFaultIT {
     long resumedMs = checks.awaitSchedulingResumed(faultAt, RESUMED_MISSIONS, SETTLE);
 
     // The new group continues the event sequence: every feed moves on past where it was.
-    Eventually.until(SETTLE, "every feed past seq " + seqBefore, () -> feeds.stream().allMatch(f -> f.lastSeq() > seqBefore),
+    Eventually.until(SETTLE, "every feed past seq " + seqBefore, () -> run.feeds.stream().allMatch(f -> f.lastSeq() > seqBefore),
         Boolean::booleanValue);
     log("kill -9 of all nodes: re-formed in %d ms, scheduling resumed in %d ms", reformedMs, resumedMs);
     assertEveryInvariantHolds("kill -9 all");
@@ -177,14 +158,14 @@ class ClusterFaultIT {
   @Test
   @Order(8)
   void afterAllFaultsEveryAcknowledgedMissionEndedExactlyOnce() {
-    load.stop();
+    run.load.stop();
 
     ClusterChecks.Round last = assertEveryInvariantHolds("end of suite");
     assertThat(last.acked()).isGreaterThan(100);
     log("load: %d submitted, %d acknowledged, %d retries, longest wait %d ms, longest gap between acks %d ms; "
             + "devices: %d deliveries, %d re-deliveries, %d refusals, %d missions run to the end twice",
-        load.submitted(), last.acked(), load.retries(), load.longestWaitMs(), load.longestAckGapMs(),
-        fleet.deliveries(), fleet.redeliveries(), fleet.refusals(), fleet.ranToTheEndTwice());
+        run.load.submitted(), last.acked(), run.load.retries(), run.load.longestWaitMs(), run.load.longestAckGapMs(),
+        run.fleet.deliveries(), run.fleet.redeliveries(), run.fleet.refusals(), run.fleet.ranToTheEndTwice());
   }
 
   /** Kills {@code victim}, waits for the cluster and scheduling to recover, restarts it, checks everything. */

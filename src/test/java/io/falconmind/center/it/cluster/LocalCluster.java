@@ -193,29 +193,51 @@ public final class LocalCluster implements AutoCloseable {
    * node is serving and reports itself LEADER. Returns the leader's view.
    */
   public ClusterView awaitFormed(Duration wait) {
-    return Eventually.until(wait, "one leader known to every serving node (" + serving() + ")",
-        this::formedView, Objects::nonNull);
+    return Eventually.until(wait, "one leader known to every serving node", this::formation,
+        f -> f.leaderView() != null).leaderView();
   }
 
   /** The leader's view when every serving node agrees on that leader, else null. */
   ClusterView formedView() {
-    String leader = null;
+    return formation().leaderView();
+  }
+
+  /** Whether the cluster has formed, and what each serving node said, for a failure message. */
+  record Formation(ClusterView leaderView, String seen) {
+    @Override
+    public String toString() {
+      return seen;
+    }
+  }
+
+  Formation formation() {
+    StringBuilder seen = new StringBuilder();
+    java.util.Set<String> leaders = new java.util.HashSet<>();
+    boolean allReady = true;
     for (ClusterNode n : serving()) {
       ClusterView v = view(n);
-      if (v == null || v.leader() == null) return null;
-      if (leader == null) leader = v.leader();
-      else if (!leader.equals(v.leader())) return null;
-      if (http(n).get("/health/ready").status() != 200) return null;
+      int ready = http(n).get("/health/ready").status();
+      allReady &= ready == 200;
+      seen.append(n.id).append(": ready ").append(ready);
+      if (v == null) {
+        seen.append(", no view; ");
+        leaders.add(null);
+        continue;
+      }
+      ClusterView.Member me = v.selfMember();
+      seen.append(", ").append(v.self()).append(' ').append(me == null ? "?" : me.member() + "/" + me.role())
+          .append(" term ").append(v.term()).append(" leader ").append(v.leader()).append("; ");
+      leaders.add(v.leader());
     }
-    if (leader == null) return null;
+    if (!allReady || leaders.size() != 1 || leaders.contains(null)) return new Formation(null, seen.toString());
+    String leader = leaders.iterator().next();
     ClusterNode leaderNode = node(ClusterView.nodeOf(leader));
-    if (!leaderNode.serving()) return null;
-    ClusterView lv = view(leaderNode);
+    ClusterView lv = leaderNode.serving() ? view(leaderNode) : null;
     if (lv == null || !leader.equals(lv.self()) || lv.selfMember() == null
         || !"LEADER".equals(lv.selfMember().role())) {
-      return null;
+      return new Formation(null, seen.toString());
     }
-    return lv;
+    return new Formation(lv, seen.toString());
   }
 
   /** The node that currently leads (after {@link #awaitFormed}). */
