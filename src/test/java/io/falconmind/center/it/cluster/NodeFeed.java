@@ -30,6 +30,7 @@ final class NodeFeed implements AutoCloseable {
   private final AttemptAudit audit;
   private final List<String> seqViolations = new ArrayList<>();
   private final List<LeaderEvent> leaderEvents = new ArrayList<>();
+  private final List<String> errors = new ArrayList<>();
   private long lastSeq;
   private long events;
   private int connects;
@@ -71,9 +72,26 @@ final class NodeFeed implements AutoCloseable {
   }
 
   private void onFrame(String text) {
-    JsonObject f = new JsonObject(text);
+    String t = text.trim();
+    if (t.startsWith("[")) {
+      io.vertx.core.json.JsonArray array = new io.vertx.core.json.JsonArray(t);
+      for (int i = 0; i < array.size(); i++) onEntry(array.getJsonObject(i));
+    } else {
+      onEntry(new JsonObject(t));
+    }
+  }
+
+  private void onEntry(JsonObject f) {
     Long seq = f.getLong("seq");
-    if (seq == null) return; // a soft signal, or a notice without a seq
+    if (seq == null) {
+      // a soft signal, or a notice such as feed.error (the close that follows makes us resume)
+      if ("feed.error".equals(f.getString("type"))) {
+        synchronized (this) {
+          errors.add(f.encode());
+        }
+      }
+      return;
+    }
     String type = f.getString("type", "");
     synchronized (this) {
       if (seq <= lastSeq) {
@@ -121,6 +139,11 @@ final class NodeFeed implements AutoCloseable {
 
   synchronized String terminal(String missionId) {
     return audit.terminal(missionId);
+  }
+
+  /** The {@code feed.error} notices the node sent before closing the feed. */
+  synchronized List<String> errors() {
+    return List.copyOf(errors);
   }
 
   synchronized List<LeaderEvent> leaderEvents() {
