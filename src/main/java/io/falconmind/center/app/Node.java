@@ -116,7 +116,11 @@ public final class Node {
   private Future<Void> deployControlPlane(ControlSnapshot snapshot) {
     io.vertx.core.json.JsonObject contact = new io.vertx.core.json.JsonObject()
         .put("http", config.http().host() + ":" + config.http().port()).put("mqtt", config.mqtt().port());
-    io.falconmind.center.raft.Clustering clustering = io.falconmind.center.raft.Clustering.standalone(contact);
+    CenterConfig.Cluster c = config.cluster();
+    io.falconmind.center.raft.Clustering clustering = c.enabled()
+        ? new io.falconmind.center.raft.Clustering(true, config.raft().voters(), config.raft().learners(),
+            c.bootstrapExpect(), c.voterGraceSec(), config.mqtt().offlineGraceSec(), contact)
+        : io.falconmind.center.raft.Clustering.standalone(contact);
     return deploy(() -> new StoreVerticle(database, config.store(), config.missions(), clustering.enabled()), 1)
         .compose(v -> deploy(() -> new RaftVerticle(identity.nodeId(), config.raft(), clustering,
             config.missions().policy(), snapshot), 1));

@@ -56,7 +56,17 @@ public final class ControlClient {
   public static void registerCodecs(Vertx vertx) {
     LocalCodec.register(vertx, Applied.class, PersistedEvents.class, Query.class, Mission.class,
         Device.class, ControlSnapshot.class, java.util.ArrayList.class, NodeStatus.class);
-    for (Class<?> c : Command.class.getPermittedSubclasses()) LocalCodec.register(vertx, c);
+    registerCommands(vertx, Command.class);
+  }
+
+  private static void registerCommands(Vertx vertx, Class<?> type) {
+    for (Class<?> c : type.getPermittedSubclasses()) {
+      if (c.isInterface()) {
+        registerCommands(vertx, c);
+      } else {
+        LocalCodec.register(vertx, c);
+      }
+    }
   }
 
   /** Proposes a command; completes once it is committed and persisted. */
