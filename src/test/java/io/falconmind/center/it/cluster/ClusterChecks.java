@@ -44,7 +44,7 @@ final class ClusterChecks {
   record Round(int acked, Map<String, Integer> byState, List<String> notEnded, List<String> changed,
                List<String> seqViolations, List<String> auditViolations, List<ProbeFleet.Overlap> overlaps,
                Map<String, Set<String>> acceptedTwice, List<MissionLoad.Refused> refused, List<String> gaveUp,
-               List<String> feedsBehind, List<String> feedsDisagree) {
+               List<String> feedsBehind, List<String> feedsDisagree, List<String> feedsDiverge) {
 
     List<String> problems() {
       List<String> out = new ArrayList<>();
@@ -58,6 +58,7 @@ final class ClusterChecks {
       gaveUp.forEach(s -> out.add("submit never acknowledged: " + s));
       feedsBehind.forEach(s -> out.add("feed behind: " + s));
       feedsDisagree.forEach(s -> out.add("feed and store disagree: " + s));
+      feedsDiverge.forEach(s -> out.add("feeds of two nodes differ: " + s));
       return out;
     }
 
@@ -96,7 +97,7 @@ final class ClusterChecks {
       audit.addAll(f.auditViolations());
     }
     return new Round(acked.size(), byState, notEnded, List.copyOf(changed), seq, audit, fleet.overlaps(),
-        fleet.acceptedTwice(), load.refused(), load.gaveUp(), behind, feedsDisagreeing(behind));
+        fleet.acceptedTwice(), load.refused(), load.gaveUp(), behind, feedsDisagreeing(behind), feedsDiverging());
   }
 
   /**
@@ -112,6 +113,33 @@ final class ClusterChecks {
         if (!e.getValue().equals(seen) && out.size() < 50) {
           out.add(f.node().id + " shows mission " + e.getKey() + " as " + (seen == null ? "not ended" : seen)
               + ", the store as " + e.getValue());
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Every node's feed carries the same event under the same seq: the nodes apply one log. Compares
+   * each feed with the first one that saw the seq; reports the first few differences with the
+   * resumes of both feeds.
+   */
+  private List<String> feedsDiverging() {
+    List<String> out = new ArrayList<>();
+    java.util.Set<Long> all = new java.util.TreeSet<>();
+    for (NodeFeed f : feeds) all.addAll(f.seqs());
+    for (long seq : all) {
+      NodeFeed first = null;
+      String expected = null;
+      for (NodeFeed f : feeds) {
+        String fp = f.fingerprint(seq);
+        if (fp == null) continue;
+        if (expected == null) {
+          first = f;
+          expected = fp;
+        } else if (!expected.equals(fp) && out.size() < 20) {
+          out.add("seq " + seq + ": " + first.node().id + " [" + expected + "] vs " + f.node().id + " [" + fp
+              + "]; resumes of " + f.node().id + ": " + f.resumes());
         }
       }
     }

@@ -119,10 +119,16 @@ class ClusterFaultIT {
 
     long faultAt = System.currentTimeMillis();
     old.freeze();
-    ClusterView formed = cluster.awaitFormed(FORM);
-    long reformedMs = System.currentTimeMillis() - faultAt;
-    long resumedMs = checks.awaitSchedulingResumed(faultAt, RESUMED_MISSIONS, SETTLE);
-    old.thaw();
+    ClusterView formed;
+    long reformedMs;
+    long resumedMs;
+    try {
+      formed = cluster.awaitFormed(FORM);
+      reformedMs = System.currentTimeMillis() - faultAt;
+      resumedMs = checks.awaitSchedulingResumed(faultAt, RESUMED_MISSIONS, SETTLE);
+    } finally {
+      old.thaw();
+    }
 
     // A new leader took over while the old one was frozen; once awake, the old one follows it
     // (same process, same endpoint: it was never restarted).

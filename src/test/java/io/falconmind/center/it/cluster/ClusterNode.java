@@ -26,8 +26,8 @@ public final class ClusterNode {
   public record Ports(int http, int mqtt, int grpc, int hazelcast) {
   }
 
-  /** JVM options of a node: small heap, cheap GC and JIT, because five of them share two cores. */
-  static final List<String> NODE_JVM = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+  /** JVM options for fault tests: small heap, cheap GC and JIT, because five nodes share two cores. */
+  public static final List<String> FAULT_TEST_JVM = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
       "-Xss512k");
 
   public final String id;
@@ -36,17 +36,20 @@ public final class ClusterNode {
   public final Path log;
   public final Api api;
   private final Path jar;
+  private final List<String> jvm;
   private final Map<String, String> env;
   private Process process;
   private boolean frozen;
   private int starts;
 
-  ClusterNode(String id, Ports ports, Path workDir, Path jar, Map<String, String> env, String adminToken) {
+  ClusterNode(String id, Ports ports, Path workDir, Path jar, List<String> jvm, Map<String, String> env,
+              String adminToken) {
     this.id = id;
     this.ports = ports;
     this.dataDir = workDir.resolve(id);
     this.log = workDir.resolve(id + ".log");
     this.jar = jar;
+    this.jvm = List.copyOf(jvm);
     this.env = new LinkedHashMap<>(env);
     this.api = new Api(ports.http(), adminToken);
   }
@@ -58,7 +61,7 @@ public final class ClusterNode {
       Files.createDirectories(dataDir);
       List<String> command = new ArrayList<>();
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      command.addAll(NODE_JVM);
+      command.addAll(jvm);
       command.add("-jar");
       command.add(jar.toString());
       ProcessBuilder pb = new ProcessBuilder(command);

@@ -29,6 +29,7 @@ public final class LocalCluster implements AutoCloseable {
   /** What a cluster is made of; {@link #settings} are node settings ({@code raft.voters}) applied to every node. */
   public static final class Spec {
     int nodes = 5;
+    List<String> jvm = ClusterNode.FAULT_TEST_JVM;
     final Map<String, String> settings = new LinkedHashMap<>();
 
     public Spec() {
@@ -50,6 +51,12 @@ public final class LocalCluster implements AutoCloseable {
 
     public Spec nodes(int n) {
       this.nodes = n;
+      return this;
+    }
+
+    /** JVM options of every node (default: {@link ClusterNode#FAULT_TEST_JVM}). */
+    public Spec jvm(List<String> options) {
+      this.jvm = List.copyOf(options);
       return this;
     }
 
@@ -106,7 +113,7 @@ public final class LocalCluster implements AutoCloseable {
       settings.putAll(spec.settings);
       Map<String, String> env = new LinkedHashMap<>();
       settings.forEach((k, v) -> env.put(envName(k), v));
-      nodes.add(new ClusterNode(id, p, workDir, jar, env, ADMIN_TOKEN));
+      nodes.add(new ClusterNode(id, p, workDir, jar, spec.jvm, env, ADMIN_TOKEN));
     }
     LocalCluster cluster = new LocalCluster(pg, nodes);
     try {
@@ -272,13 +279,15 @@ public final class LocalCluster implements AutoCloseable {
         }, Objects::nonNull);
   }
 
-  /** A serving node whose membership (as the leader lists it) is {@code kind} and which is not the leader. */
+  /**
+   * A serving node whose membership (as the leader lists it) is {@code kind} and which is not the
+   * leader; of several, the one started least often, so that successive faults hit different nodes.
+   */
   public ClusterNode someNodeOfKind(String kind, Duration wait) {
     ClusterView lv = awaitFormed(wait);
-    for (String id : lv.nodesOfKind(kind)) {
-      if (!id.equals(lv.leaderNode()) && node(id).serving()) return node(id);
-    }
-    throw new AssertionError("no serving " + kind + " besides the leader in " + lv);
+    return lv.nodesOfKind(kind).stream().filter(id -> !id.equals(lv.leaderNode())).map(this::node)
+        .filter(ClusterNode::serving).min(java.util.Comparator.comparingInt(ClusterNode::starts))
+        .orElseThrow(() -> new AssertionError("no serving " + kind + " besides the leader in " + lv));
   }
 
   @Override

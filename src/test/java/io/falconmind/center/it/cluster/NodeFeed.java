@@ -31,6 +31,10 @@ final class NodeFeed implements AutoCloseable {
   private final List<String> seqViolations = new ArrayList<>();
   private final List<LeaderEvent> leaderEvents = new ArrayList<>();
   private final List<String> errors = new ArrayList<>();
+  /** seq -> what the event was (type, mission or device, attempt): compared across nodes. */
+  private final java.util.Map<Long, String> fingerprints = new java.util.HashMap<>();
+  /** "since=N at HH:MM:SS" per (re)connect, to tie a violation to a resume. */
+  private final List<String> resumes = new ArrayList<>();
   private long lastSeq;
   private long events;
   private int connects;
@@ -59,6 +63,7 @@ final class NodeFeed implements AutoCloseable {
         .onSuccess(ws -> {
           synchronized (this) {
             connects++;
+            resumes.add("since=" + since + " at " + java.time.LocalTime.now().withNano(0));
           }
           ws.textMessageHandler(this::onFrame);
           ws.closeHandler(v -> retrySoon());
@@ -95,18 +100,39 @@ final class NodeFeed implements AutoCloseable {
     String type = f.getString("type", "");
     synchronized (this) {
       if (seq <= lastSeq) {
-        violation("seq " + seq + " after " + lastSeq + " (" + type + ")");
+        violation("seq " + seq + " after " + lastSeq + " (" + type + "); resumes " + resumes);
         return;
       }
-      if (seq != lastSeq + 1) violation("gap: seq " + seq + " after " + lastSeq + " (" + type + ")");
+      if (seq != lastSeq + 1) violation("gap: seq " + seq + " after " + lastSeq + " (" + type + "); resumes " + resumes);
       lastSeq = seq;
       events++;
+      fingerprints.put(seq, fingerprint(type, f));
       if (type.equals("cluster.leader")) {
         JsonObject d = f.getJsonObject("detail", new JsonObject());
         leaderEvents.add(new LeaderEvent(seq, d.getLong("term", -1L), d.getString("leader"), System.currentTimeMillis()));
       }
       audit.accept(seq, type, f.getJsonObject("mission"), f.getJsonObject("detail"));
     }
+  }
+
+  private static String fingerprint(String type, JsonObject f) {
+    JsonObject m = f.getJsonObject("mission");
+    if (m != null) return type + " " + m.getString("id") + " attempt " + m.getInteger("attempt", 0) + " " + m.getString("state");
+    String device = f.getString("deviceId");
+    return device == null ? type + " " + f.getJsonObject("detail", new JsonObject()).encode() : type + " " + device;
+  }
+
+  /** What the event of {@code seq} was, or null when this feed did not see it. */
+  synchronized String fingerprint(long seq) {
+    return fingerprints.get(seq);
+  }
+
+  synchronized java.util.Set<Long> seqs() {
+    return new java.util.TreeSet<>(fingerprints.keySet());
+  }
+
+  synchronized List<String> resumes() {
+    return List.copyOf(resumes);
   }
 
   private void violation(String what) {
