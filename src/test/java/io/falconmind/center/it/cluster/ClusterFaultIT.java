@@ -145,7 +145,6 @@ class ClusterFaultIT {
   @Test
   @Order(7)
   void stoppingEveryNodeAtOnceAndStartingThemAgainLosesNothing() {
-    cluster.awaitFormed(FORM);
     long seqBefore = run.highestSeq();
 
     long faultAt = System.currentTimeMillis();
@@ -174,18 +173,29 @@ class ClusterFaultIT {
         run.fleet.deliveries(), run.fleet.redeliveries(), run.fleet.refusals(), run.fleet.ranToTheEndTwice());
   }
 
-  /** Kills {@code victim}, waits for the cluster and scheduling to recover, restarts it, checks everything. */
+  /**
+   * Kills {@code victim}, waits for the cluster and scheduling to recover, restarts it, checks
+   * everything. The victim is started again even when a check fails, so one failure does not take
+   * the following tests down with it.
+   */
   private static void killAndRecover(String fault, ClusterNode victim) {
-    String oldEndpoint = Objects.requireNonNull(cluster.view(victim)).self();
+    String oldEndpoint = Objects.requireNonNull(cluster.view(victim), victim.id + " answers before the fault").self();
 
     long faultAt = System.currentTimeMillis();
     victim.kill9();
-    ClusterView formed = cluster.awaitFormed(FORM);
-    long reformedMs = System.currentTimeMillis() - faultAt;
-    long resumedMs = checks.awaitSchedulingResumed(faultAt, RESUMED_MISSIONS, SETTLE);
-    long restartAt = System.currentTimeMillis();
-    cluster.restart(victim, REJOIN);
-    long rejoinedMs = System.currentTimeMillis() - restartAt;
+    ClusterView formed;
+    long reformedMs;
+    long resumedMs;
+    long rejoinedMs;
+    try {
+      formed = cluster.awaitFormed(FORM);
+      reformedMs = System.currentTimeMillis() - faultAt;
+      resumedMs = checks.awaitSchedulingResumed(faultAt, RESUMED_MISSIONS, SETTLE);
+    } finally {
+      long restartAt = System.currentTimeMillis();
+      cluster.restart(victim, REJOIN);
+      rejoinedMs = System.currentTimeMillis() - restartAt;
+    }
 
     assertThat(formed.leaderNode()).as("leader after " + fault).isNotEqualTo(victim.id);
     assertThat(cluster.view(victim).self()).as("a restarted node is a new incarnation").isNotEqualTo(oldEndpoint);

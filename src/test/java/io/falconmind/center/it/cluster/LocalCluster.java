@@ -269,14 +269,16 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Waits until the leader's view shows this many voters, learners and gateways among its members. */
   public ClusterView awaitComposition(int voters, int learners, int gateways, Duration wait) {
-    return Eventually.until(wait, voters + " voters, " + learners + " learners, " + gateways + " gateways",
-        () -> {
-          ClusterView lv = formedView();
-          if (lv == null) return null;
-          boolean ok = lv.nodesOfKind("voter").size() == voters && lv.nodesOfKind("learner").size() == learners
-              && lv.nodesOfKind("gateway").size() == gateways;
-          return ok ? lv : null;
-        }, Objects::nonNull);
+    String want = voters + " voters, " + learners + " learners, " + gateways + " gateways";
+    return Eventually.until(wait, want, () -> {
+      Formation f = formation();
+      ClusterView lv = f.leaderView();
+      if (lv == null) return new Formation(null, "not formed: " + f.seen());
+      boolean ok = lv.nodesOfKind("voter").size() == voters && lv.nodesOfKind("learner").size() == learners
+          && lv.nodesOfKind("gateway").size() == gateways;
+      return new Formation(ok ? lv : null, "leader " + lv.self() + " lists " + lv.members().stream()
+          .map(m -> m.endpoint() + " " + m.member() + "/" + m.role()).toList());
+    }, f -> f.leaderView() != null).leaderView();
   }
 
   /**
