@@ -95,7 +95,13 @@ public final class ControlState {
       }
     }
     for (Device d : snapshot.devices()) {
-      devices.put(d.id(), d.withActive(held.getOrDefault(d.id(), List.of())));
+      List<String> active = new ArrayList<>(held.getOrDefault(d.id(), List.of()));
+      // in the order they were assigned, as the device's own list keeps them
+      active.sort(java.util.Comparator.<String>comparingInt(id -> {
+        int i = d.activeMissions().indexOf(id);
+        return i < 0 ? Integer.MAX_VALUE : i;
+      }).thenComparingLong(id -> missions.get(id).currentAttempt().assignedAt()).thenComparing(id -> id));
+      devices.put(d.id(), d.withActive(active));
     }
     keys.putAll(snapshot.keys());
   }

@@ -22,7 +22,7 @@ public record Device(String id, String name, String tokenHash, String kind, List
 
   public Device {
     capabilities = List.copyOf(capabilities);
-    labels = Map.copyOf(labels);
+    labels = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(labels));
     activeMissions = List.copyOf(activeMissions);
   }
 

@@ -18,7 +18,7 @@ public record Requirements(List<String> capabilities, String kind, Map<String, S
 
   public Requirements {
     capabilities = capabilities == null ? List.of() : List.copyOf(capabilities);
-    labels = labels == null ? Map.of() : Map.copyOf(labels);
+    labels = labels == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(labels));
   }
 
   /** A circle on the earth's surface: the device must report a position inside it. */

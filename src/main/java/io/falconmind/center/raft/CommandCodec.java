@@ -45,7 +45,7 @@ public final class CommandCodec {
   private static final int EVICT_FINISHED = 13;
   private static final int NEW_TERM = 14;
 
-  /** Tags below this are commands; {@link RaftCodec} uses higher ones for other log operations. */
+  /** Command tags run from 1 to below this; {@link RaftCodec} uses 0 and higher ones for other operations. */
   static final int TAG_LIMIT = 64;
 
   private static final AttemptStatus[] STATUSES = AttemptStatus.values();

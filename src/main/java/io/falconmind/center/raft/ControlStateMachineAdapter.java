@@ -32,7 +32,9 @@ final class ControlStateMachineAdapter implements StateMachine {
   interface Listener {
     void applied(long previousIndex, Command command, Applied applied);
 
-    void restored(ControlSnapshot snapshot);
+    /** The state was replaced by a snapshot newer than it. */
+    default void restored(ControlSnapshot snapshot) {
+    }
   }
 
   private final ControlStateMachine machine;

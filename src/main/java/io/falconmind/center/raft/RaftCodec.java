@@ -36,6 +36,9 @@ import java.util.List;
  * frame (an endpoint, a device id) is written once. Log operations are our {@link Command}s and
  * MicroRaft's {@link UpdateRaftGroupMembersOp}; a snapshot chunk carries a {@link ControlSnapshot}.
  * Objects are rebuilt with {@link DefaultRaftModelFactory}. Stateless and thread-safe.
+ *
+ * <p>A transport must not let {@link #encode}'s exception out of {@code Transport.send}: log it and
+ * drop the message, as MicroRaft expects of a lossy network.
  */
 public final class RaftCodec {
 

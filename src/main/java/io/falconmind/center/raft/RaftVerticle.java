@@ -100,6 +100,9 @@ public final class RaftVerticle extends VerticleBase {
   private final ControlSnapshot initial;
 
   /** A reply that waits until its entry is persisted (or, for forwarded results, applied here). */
+  private record Forwarded(String leader, Message<Command> message) {
+  }
+
   private record Waiter(Runnable done, java.util.function.Consumer<ControlException> failed, long sinceNanos) {
   }
 
@@ -111,6 +114,9 @@ public final class RaftVerticle extends VerticleBase {
   private final Map<String, Long> absentSince = new HashMap<>();
   private final Map<String, Long> nodeAbsentSince = new HashMap<>();
   private final List<AppliedLog.Entry> streamOut = new ArrayList<>();
+  /** Proposals forwarded to a leader and not answered yet, by a local id. */
+  private final Map<Long, Forwarded> forwarded = new HashMap<>();
+  private long forwardIds;
   private ControlState state;
   private ControlStateMachine machine;
   private AppliedLog appliedLog;
@@ -134,6 +140,10 @@ public final class RaftVerticle extends VerticleBase {
   private long lastLeaderContactNanos;
   private long lastWaitLogNanos;
   private long streamedBytes;
+  private io.vertx.core.spi.cluster.ClusterManager clusterManager;
+  /** The leader's cluster-manager node and the term it leads, to notice at once when it is gone. */
+  private String leaderHzNode;
+  private long electionTriggeredInTerm = -1;
 
   public RaftVerticle(String nodeId, CenterConfig.Raft config, Clustering cluster, ControlPolicy policy,
                       ControlSnapshot initial) {
@@ -165,6 +175,7 @@ public final class RaftVerticle extends VerticleBase {
     consumers.add(bus.<ControlClient.Query>localConsumer(ControlClient.QUERY, this::onQuery));
     consumers.add(bus.<PersistedEvents>localConsumer(ControlClient.PERSISTED, m -> onPersisted(m.body())));
     if (cluster.enabled()) {
+      clusterManager = ((io.vertx.core.internal.VertxInternal) vertx).clusterManager();
       consumers.add(bus.<Buffer>consumer(EventBusTransport.address(endpoint), this::onRaftMessage));
       consumers.add(bus.<Buffer>consumer(forwardAddress(endpoint), this::onForward));
       consumers.add(bus.<JsonObject>consumer(catchUpAddress(endpoint), this::onCatchUp));
@@ -320,17 +331,38 @@ public final class RaftVerticle extends VerticleBase {
       return;
     }
     Buffer frame = Frames.forward(committedOnly, CommandCodec.encode(message.body()));
+    long id = ++forwardIds;
+    forwarded.put(id, new Forwarded(leader, message));
     vertx.eventBus().<Buffer>request(forwardAddress(leader), frame,
             new DeliveryOptions().setSendTimeout(FORWARD_TIMEOUT_MS))
-        .onSuccess(reply -> {
+        .onComplete(ar -> {
+          if (forwarded.remove(id) == null) return;
+          if (ar.failed()) {
+            ControlException e = forwardFailure(ar.cause());
+            message.fail(e.status(), ControlClient.encodeFailure(e));
+            return;
+          }
+          Message<Buffer> reply = ar.result();
           long index = Frames.resultIndex(reply.body());
           Applied applied = new Applied(index, List.of(), new JsonObject(Frames.resultReply(reply.body())));
           whenApplied(index, () -> message.reply(applied, local));
-        })
-        .onFailure(t -> {
-          ControlException e = forwardFailure(t);
-          message.fail(e.status(), ControlClient.encodeFailure(e));
         });
+  }
+
+  /**
+   * Proposals forwarded to a leader that is no longer the leader may never be answered (a killed
+   * node drops them): their callers learn at once that the outcome is unknown.
+   */
+  private void failForwardedTo(String formerLeader) {
+    var it = forwarded.values().iterator();
+    while (it.hasNext()) {
+      Forwarded f = it.next();
+      if (!f.leader().equals(formerLeader)) continue;
+      it.remove();
+      ControlException e = new ControlException(504, "indeterminate",
+          "the leader changed before answering; the outcome is unknown, retry with the same idempotency key");
+      f.message().fail(e.status(), ControlClient.encodeFailure(e));
+    }
   }
 
   /** A proposal forwarded by another node: replicate it here, the leader. */
@@ -441,6 +473,7 @@ public final class RaftVerticle extends VerticleBase {
   private void announce() {
     NodeStatus s = currentStatus();
     JsonObject info = s.toJson().put("member", memberKind()).put("contact", cluster.contact());
+    if (clusterManager != null) info.put("hz", clusterManager.getNodeId());
     vertx.eventBus().publish(Presence.ADDRESS, info);
   }
 
@@ -461,6 +494,8 @@ public final class RaftVerticle extends VerticleBase {
         if (isLeader()) {
           keepGroupWhole(now);
           disconnectDevicesOfAbsentNodes(now);
+        } else {
+          electIfLeaderLeftCluster(now);
         }
       }
     }
@@ -481,42 +516,59 @@ public final class RaftVerticle extends VerticleBase {
   }
 
   private void join(long now) {
-    List<JsonObject> alive = presence.alive(now);
-    for (JsonObject info : alive) {
-      String kind = info.getString("member");
-      if (info.getString("group") != null && ("voter".equals(kind) || "learner".equals(kind))
-          && !endpoint.equals(info.getString("endpoint"))) {
-        becomeGateway(info.getString("group"));
-        return;
-      }
-    }
-    if (alive.size() < cluster.bootstrapExpect()) {
-      if (now - lastWaitLogNanos > TimeUnit.SECONDS.toNanos(10)) {
-        lastWaitLogNanos = now;
-        log.info("waiting for {} nodes to form the Raft group; {} present", cluster.bootstrapExpect(), alive.size());
-      }
-      return;
-    }
     if (bootstrapping) return;
     bootstrapping = true;
     var shared = vertx.sharedData();
-    shared.getLockWithTimeout(BOOTSTRAP_LOCK, 5_000)
-        .compose(lock -> shared.<String, JsonObject>getAsyncMap(GROUP_MAP)
-            .compose(map -> map.get(GROUP_KEY).compose(existing -> {
-              if (existing != null && groupAlive(existing, now)) return Future.succeededFuture(existing);
-              JsonObject formed = formGroup(presence.alive(System.nanoTime()));
-              if (formed == null) return Future.<JsonObject>succeededFuture(null);
-              return map.put(GROUP_KEY, formed).map(formed);
-            }))
-            .onComplete(ar -> lock.release()))
+    shared.<String, JsonObject>getAsyncMap(GROUP_MAP)
+        .compose(map -> map.get(GROUP_KEY).compose(record -> {
+          // A node named in the group record joins as a member, even if the others started first.
+          if (record != null && listed(record) && groupAlive(record, System.nanoTime())) {
+            return Future.succeededFuture(record);
+          }
+          String live = liveGroup(System.nanoTime());
+          if (live != null) return Future.succeededFuture(new JsonObject().put("id", live));
+          List<JsonObject> alive = presence.alive(System.nanoTime());
+          if (alive.size() < cluster.bootstrapExpect()) {
+            if (now - lastWaitLogNanos > TimeUnit.SECONDS.toNanos(10)) {
+              lastWaitLogNanos = now;
+              log.info("waiting for {} nodes to form the Raft group; {} present", cluster.bootstrapExpect(), alive.size());
+            }
+            return Future.<JsonObject>succeededFuture(null);
+          }
+          return shared.getLockWithTimeout(BOOTSTRAP_LOCK, 5_000).compose(lock -> map.get(GROUP_KEY)
+              .compose(existing -> {
+                if (existing != null && groupAlive(existing, System.nanoTime())) return Future.succeededFuture(existing);
+                JsonObject formed = formGroup(presence.alive(System.nanoTime()));
+                if (formed == null) return Future.<JsonObject>succeededFuture(null);
+                return map.put(GROUP_KEY, formed).map(formed);
+              })
+              .onComplete(ar -> lock.release()));
+        }))
         .onComplete(ar -> {
           bootstrapping = false;
           if (ar.failed()) {
-            log.warn("forming the Raft group failed, retrying: {}", ar.cause().toString());
-          } else if (ar.result() != null && mode == Mode.JOINING) {
+            log.warn("joining the Raft group failed, retrying: {}", ar.cause().toString());
+          } else if (ar.result() != null && mode == Mode.JOINING && !stopping) {
             adopt(ar.result());
           }
         });
+  }
+
+  private boolean listed(JsonObject record) {
+    return record.getJsonArray("voters", new JsonArray()).contains(endpoint)
+        || record.getJsonArray("learners", new JsonArray()).contains(endpoint);
+  }
+
+  /** The group a voter or learner heard from recently belongs to, or null. */
+  private String liveGroup(long now) {
+    for (JsonObject info : presence.alive(now)) {
+      String kind = info.getString("member");
+      if (info.getString("group") != null && ("voter".equals(kind) || "learner".equals(kind))
+          && !endpoint.equals(info.getString("endpoint"))) {
+        return info.getString("group");
+      }
+    }
+    return null;
   }
 
   /** A group is alive while a member reports it, or for a short while after it was formed. */
@@ -550,6 +602,10 @@ public final class RaftVerticle extends VerticleBase {
   }
 
   private void adopt(JsonObject record) {
+    if (!record.containsKey("voters")) {
+      becomeGateway(record.getString("id"));
+      return;
+    }
     List<RaftEndpoint> voters = endpoints(record.getJsonArray("voters"));
     List<RaftEndpoint> members = new ArrayList<>(voters);
     members.addAll(endpoints(record.getJsonArray("learners")));
@@ -633,6 +689,45 @@ public final class RaftVerticle extends VerticleBase {
       }
       if (best != null) enlist(new NodeEndpoint(best.getString("endpoint")), committed);
     }
+  }
+
+  /**
+   * A leader whose process is gone (its cluster-manager node left, as it does within a second of a
+   * crash) need not be waited for until its heartbeats time out: the first voter in endpoint order
+   * starts an election at once, as if the leader had handed over. A frozen or cut-off leader is
+   * still detected by the heartbeat timeout.
+   */
+  private void electIfLeaderLeftCluster(long now) {
+    RaftEndpoint leader = report == null ? null : report.getTerm().getLeaderEndpoint();
+    if (leader == null || clusterManager == null) {
+      leaderHzNode = null;
+      return;
+    }
+    long term = report.getTerm().getTerm();
+    JsonObject info = presence.get(String.valueOf(leader.getId()), now);
+    if (info != null && info.getString("hz") != null) leaderHzNode = info.getString("hz");
+    if (leaderHzNode == null || electionTriggeredInTerm == term || clusterManager.getNodes().contains(leaderHzNode)) {
+      return;
+    }
+    if (report.getRole() != RaftRole.FOLLOWER) return;
+    String first = null;
+    for (RaftEndpoint v : raftNode.getCommittedMembers().getVotingMembers()) {
+      String id = String.valueOf(v.getId());
+      if (v.equals(leader) || !(v.equals(self) || presence.endpointAlive(id, now))) continue;
+      if (first == null || id.compareTo(first) < 0) first = id;
+    }
+    if (!endpoint.equals(first)) return;
+    electionTriggeredInTerm = term;
+    log.info("leader {} left the cluster; starting an election", leader.getId());
+    raftNode.getReport().whenComplete((r, e) -> {
+      if (e != null) return;
+      RaftNodeReport fresh = r.getResult();
+      if (fresh.getTerm().getTerm() != term || !leader.equals(fresh.getTerm().getLeaderEndpoint())) return;
+      raftNode.handle(new io.microraft.model.impl.DefaultRaftModelFactory().createTriggerLeaderElectionRequestBuilder()
+          .setGroupId(group).setSender(leader).setTerm(fresh.getTerm().getTerm())
+          .setLastLogTerm(fresh.getLog().getLastLogOrSnapshotTerm())
+          .setLastLogIndex(fresh.getLog().getLastLogOrSnapshotIndex()).build());
+    });
   }
 
   private void change(RaftEndpoint member, MembershipChangeMode changeMode, RaftGroupMembers committed, String why) {
@@ -1031,6 +1126,7 @@ public final class RaftVerticle extends VerticleBase {
     }
     if (!Objects.equals(leader, lastLeader)) {
       if (leader != null) leaderChanges++;
+      if (lastLeader != null && !forwarded.isEmpty()) failForwardedTo(lastLeader);
       lastLeader = leader;
     }
     NodeStatus previous = status;

@@ -39,6 +39,7 @@ public final class SnapshotCodec {
   private SnapshotCodec() {
   }
 
+  /** The snapshot as one frame, compressed when that makes it smaller. */
   public static Buffer encode(ControlSnapshot snapshot) {
     WireWriter body = new WireWriter();
     writeBody(body, snapshot);
@@ -55,6 +56,11 @@ public final class SnapshotCodec {
     return frame.buffer();
   }
 
+  /**
+   * A frame written by {@link #encode}.
+   *
+   * @throws IllegalArgumentException if the frame is truncated, corrupt or of an unknown format
+   */
   public static ControlSnapshot decode(Buffer frame) {
     WireReader header = new WireReader(frame);
     int format = header.readByte();

@@ -2,6 +2,8 @@ package io.falconmind.center.raft;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
@@ -71,26 +73,30 @@ public final class WireReader {
     return b == 1;
   }
 
+  /** What {@link WireWriter#writeUnsigned} wrote. */
   public long readUnsignedLong() {
     long value = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
+    for (int shift = 0; ; shift += 7) {
       int b = readByte();
+      // the tenth byte holds the 64th bit only
       if (shift == 63 && b > 1) throw malformed("varint overflows 64 bits");
       value |= (long) (b & 0x7F) << shift;
       if ((b & 0x80) == 0) return value;
     }
-    throw malformed("varint longer than 10 bytes");
   }
 
+  /** What {@link WireWriter#writeUnsigned} wrote, refused unless it fits an int. */
   public int readUnsignedInt() {
     return toInt(readUnsignedLong());
   }
 
+  /** What {@link WireWriter#writeSigned} wrote. */
   public long readSignedLong() {
     long v = readUnsignedLong();
     return (v >>> 1) ^ -(v & 1);
   }
 
+  /** What {@link WireWriter#writeSigned} wrote, refused unless it fits an int. */
   public int readSignedInt() {
     return toInt(readSignedLong());
   }
@@ -102,6 +108,7 @@ public final class WireReader {
     return value;
   }
 
+  /** What {@link WireWriter#writeTime} wrote. */
   public long readTime() {
     lastTime += readSignedLong();
     return lastTime;
@@ -114,17 +121,28 @@ public final class WireReader {
     return value;
   }
 
+  /** What {@link WireWriter#writeNullableString} wrote: a string, or null. */
   public String readNullableString() {
-    long v = readUnsignedLong();
-    if ((v & 1) == 1) {
-      long ref = v >>> 1;
+    long header = readUnsignedLong();
+    if ((header & 1) == 1) {
+      long ref = header >>> 1;
       if (ref == 0) return null;
       if (ref > strings.size()) throw malformed("reference to string " + ref + " of " + strings.size());
       return strings.get((int) ref - 1);
     }
-    int length = boundedLength(v >>> 1, 1);
-    String value = buffer.getString(pos, pos + length, StandardCharsets.UTF_8.name());
-    pos += length;
+    int form = (int) (header >>> 1) & 3;
+    long length = header >>> 3;
+    String value = switch (form) {
+      case WireWriter.TEXT -> readUtf8(boundedLength(length, 1));
+      case WireWriter.HEX -> readHex(length);
+      case WireWriter.UUID -> {
+        if (length != 0) throw malformed("UUID with length " + length);
+        String hex = readHex(32);
+        yield hex.substring(0, 8) + '-' + hex.substring(8, 12) + '-' + hex.substring(12, 16) + '-'
+            + hex.substring(16, 20) + '-' + hex.substring(20);
+      }
+      default -> throw malformed("unknown string form " + form);
+    };
     strings.add(value);
     return value;
   }
@@ -139,15 +157,12 @@ public final class WireReader {
     return constants[(int) v - 1];
   }
 
+  /** What {@link WireWriter#writeJson} wrote: a JSON object, or null. */
   public JsonObject readJson() {
-    int at = pos;
-    String text = readNullableString();
-    if (text == null) return null;
-    try {
-      return new JsonObject(text);
-    } catch (DecodeException | ClassCastException e) {
-      throw new IllegalArgumentException("malformed frame at byte " + at + ": not a JSON object", e);
-    }
+    int tag = readByte();
+    if (tag == WireWriter.JSON_NULL) return null;
+    if (tag != WireWriter.JSON_OBJECT) throw malformed("JSON value of type " + tag + " where an object belongs");
+    return readJsonObject(1);
   }
 
   /** A block of raw bytes, or null, as a slice of the frame's buffer (not a copy). */
@@ -160,16 +175,18 @@ public final class WireReader {
     return block;
   }
 
+  /** A list of strings, or null; unmodifiable. */
   public List<String> readStrings() {
     return readList(WireReader::readString);
   }
 
+  /** A map of strings, or null, in the order written. */
   public Map<String, String> readStringMap() {
     long v = readUnsignedLong();
     if (v == 0) return null;
     int size = boundedLength(v - 1, 2);
     Map<String, String> map = new LinkedHashMap<>();
-    for (int i = 0; i < size; i++) map.put(readString(), readNullableString());
+    for (int i = 0; i < size; i++) map.put(readString(), readString());
     return map;
   }
 
@@ -187,6 +204,79 @@ public final class WireReader {
   public <T> T readNullable(Function<WireReader, T> present) {
     return readBoolean() ? present.apply(this) : null;
   }
+
+  // ---- strings -------------------------------------------------------------------------------
+
+  private String readUtf8(int length) {
+    String value = buffer.getString(pos, pos + length, StandardCharsets.UTF_8.name());
+    pos += length;
+    return value;
+  }
+
+  /** {@code digits} lowercase hex digits packed two a byte. */
+  private String readHex(long digits) {
+    int bytes = boundedLength((digits + 1) / 2, 1);
+    StringBuilder sb = new StringBuilder(bytes * 2);
+    for (int i = 0; i < digits; i++) {
+      int b = buffer.getUnsignedByte(pos + i / 2);
+      sb.append(Character.forDigit(i % 2 == 0 ? b >>> 4 : b & 15, 16));
+    }
+    pos += bytes;
+    return sb.toString();
+  }
+
+  // ---- JSON ----------------------------------------------------------------------------------
+
+  private Object readJsonValue(int depth) {
+    int tag = readByte();
+    return switch (tag) {
+      case WireWriter.JSON_NULL -> null;
+      case WireWriter.JSON_FALSE -> Boolean.FALSE;
+      case WireWriter.JSON_TRUE -> Boolean.TRUE;
+      case WireWriter.JSON_INT -> readSignedInt();
+      case WireWriter.JSON_LONG -> readSignedLong();
+      case WireWriter.JSON_DOUBLE -> readDouble();
+      case WireWriter.JSON_STRING -> readString();
+      case WireWriter.JSON_OBJECT -> readJsonObject(depth + 1);
+      case WireWriter.JSON_ARRAY -> readJsonArray(depth + 1);
+      case WireWriter.JSON_TEXT -> readJsonText();
+      default -> throw malformed("unknown JSON value type " + tag);
+    };
+  }
+
+  private JsonObject readJsonObject(int depth) {
+    checkDepth(depth);
+    int size = boundedLength(readUnsignedLong(), 2);
+    Map<String, Object> map = new LinkedHashMap<>();
+    for (int i = 0; i < size; i++) map.put(readString(), readJsonValue(depth));
+    return new JsonObject(map);
+  }
+
+  private JsonArray readJsonArray(int depth) {
+    checkDepth(depth);
+    int size = boundedLength(readUnsignedLong(), 1);
+    List<Object> list = new ArrayList<>(size);
+    for (int i = 0; i < size; i++) list.add(readJsonValue(depth));
+    return new JsonArray(list);
+  }
+
+  private Object readJsonText() {
+    int at = pos;
+    String text = readString();
+    try {
+      return Json.decodeValue(text);
+    } catch (DecodeException e) {
+      throw new IllegalArgumentException("malformed frame at byte " + at + ": not JSON", e);
+    }
+  }
+
+  private void checkDepth(int depth) {
+    if (depth > WireWriter.MAX_BINARY_JSON_DEPTH) {
+      throw malformed("binary JSON nested deeper than " + WireWriter.MAX_BINARY_JSON_DEPTH);
+    }
+  }
+
+  // ---- bounds --------------------------------------------------------------------------------
 
   /**
    * Checks a length or count read from the frame against the bytes left, given that each unit takes
