@@ -44,7 +44,8 @@ final class ClusterChecks {
   record Round(int acked, Map<String, Integer> byState, List<String> notEnded, List<String> changed,
                List<String> seqViolations, List<String> auditViolations, List<ProbeFleet.Overlap> overlaps,
                Map<String, Set<String>> acceptedTwice, List<MissionLoad.Refused> refused, List<String> gaveUp,
-               List<String> feedsBehind, List<String> feedsDisagree, List<String> feedsDiverge) {
+               List<String> feedsBehind, List<String> feedsDisagree, List<String> feedsDiverge,
+               List<String> nodesDisagree) {
 
     List<String> problems() {
       List<String> out = new ArrayList<>();
@@ -59,6 +60,7 @@ final class ClusterChecks {
       feedsBehind.forEach(s -> out.add("feed behind: " + s));
       feedsDisagree.forEach(s -> out.add("feed and store disagree: " + s));
       feedsDiverge.forEach(s -> out.add("feeds of two nodes differ: " + s));
+      nodesDisagree.forEach(s -> out.add("node and store disagree: " + s));
       return out;
     }
 
@@ -97,7 +99,8 @@ final class ClusterChecks {
       audit.addAll(f.auditViolations());
     }
     return new Round(acked.size(), byState, notEnded, List.copyOf(changed), seq, audit, fleet.overlaps(),
-        fleet.acceptedTwice(), load.refused(), load.gaveUp(), behind, feedsDisagreeing(behind), feedsDiverging());
+        fleet.acceptedTwice(), load.refused(), load.gaveUp(), behind, feedsDisagreeing(behind), feedsDiverging(),
+        nodesDisagreeing(states));
   }
 
   /**
@@ -140,6 +143,26 @@ final class ClusterChecks {
         } else if (!expected.equals(fp) && out.size() < 20) {
           out.add("seq " + seq + ": " + first.node().id + " [" + expected + "] vs " + f.node().id + " [" + fp
               + "]; resumes of " + f.node().id + ": " + f.resumes());
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Every serving node answers {@code GET /missions/{id}} (served from its memory while the mission
+   * is retained there) with the state the store lists, for a random sample of ended missions.
+   */
+  private List<String> nodesDisagreeing(Map<String, String> states) {
+    List<String> ids = new ArrayList<>(ended.keySet());
+    java.util.Collections.shuffle(ids);
+    List<String> out = new ArrayList<>();
+    for (String id : ids.subList(0, Math.min(20, ids.size()))) {
+      for (ClusterNode n : cluster.serving()) {
+        NodeHttp.Reply r = cluster.http(n).get("/api/v1/missions/" + id);
+        String served = r.status() == 200 ? r.json().getString("state") : "HTTP " + r.status();
+        if (!Objects.equals(served, states.get(id)) && out.size() < 20) {
+          out.add(n.id + " serves mission " + id + " as " + served + ", the store lists " + states.get(id));
         }
       }
     }

@@ -121,29 +121,62 @@ class ClusterFaultIT {
     old.freeze();
     ClusterView formed;
     long reformedMs;
-    long resumedMs;
     try {
       formed = cluster.awaitFormed(FORM);
       reformedMs = System.currentTimeMillis() - faultAt;
-      resumedMs = checks.awaitSchedulingResumed(faultAt, RESUMED_MISSIONS, SETTLE);
     } finally {
+      // Woken as soon as the others have a new leader: a stall longer than the election timeout
+      // but shorter than cluster.voterGraceSec, so the old leader is still a voter.
       old.thaw();
     }
+    long frozenMs = System.currentTimeMillis() - faultAt;
 
-    // A new leader took over while the old one was frozen; once awake, the old one follows it
-    // (same process, same endpoint: it was never restarted).
+    // Same process, same endpoint: once awake it follows the new leader (or a later one) and does
+    // not lead on its own; scheduling goes on.
     assertThat(formed.leaderNode()).isNotEqualTo(old.id);
     ClusterView woke = Eventually.until(FORM, old.id + " follows the new leader", () -> cluster.view(old),
         v -> v != null && v.leader() != null && !v.leader().equals(oldEndpoint)
             && v.selfMember() != null && !"LEADER".equals(v.selfMember().role()));
     assertThat(woke.self()).isEqualTo(oldEndpoint);
     cluster.awaitFormed(FORM);
-    log("SIGSTOP leader %s: re-formed in %d ms, scheduling resumed in %d ms", old.id, reformedMs, resumedMs);
+    long resumedMs = checks.awaitSchedulingResumed(faultAt, RESUMED_MISSIONS, SETTLE);
+    log("SIGSTOP leader %s for %d ms: re-formed in %d ms, scheduling resumed in %d ms", old.id, frozenMs, reformedMs,
+        resumedMs);
     assertEveryInvariantHolds("SIGSTOP leader " + old.id);
   }
 
   @Test
   @Order(7)
+  void aLeaderFrozenLongerThanTheVoterGraceIsReplacedAndRejoinsWhenItWakes() {
+    cluster.awaitComposition(3, 1, 1, FORM);
+    ClusterNode old = cluster.leader(FORM);
+
+    long faultAt = System.currentTimeMillis();
+    old.freeze();
+    try {
+      // Replaced: the others have a leader and three voters without it.
+      Eventually.until(FORM, "three voters without " + old.id, cluster::formedView,
+          v -> v != null && !v.leaderNode().equals(old.id)
+              && v.voters().stream().noneMatch(e -> ClusterView.nodeOf(e).equals(old.id))
+              && v.voters().size() == 3);
+    } finally {
+      old.thaw();
+    }
+    long frozenMs = System.currentTimeMillis() - faultAt;
+
+    // Awake, it learns it was replaced and serves again (as a gateway or an enlisted learner).
+    // (formedView requires every serving node, the woken one included, to be ready and follow the leader.)
+    ClusterView formed = Eventually.until(SETTLE, old.id + " back in the cluster after it was replaced",
+        cluster::formation, f -> f.leaderView() != null && f.leaderView().member(old.id) != null).leaderView();
+    cluster.awaitComposition(3, 1, 1, FORM);
+    long resumedMs = checks.awaitSchedulingResumed(faultAt, RESUMED_MISSIONS, SETTLE);
+    log("SIGSTOP leader %s for %d ms (past the voter grace): it is %s now; scheduling resumed in %d ms", old.id,
+        frozenMs, formed.member(old.id).member(), resumedMs);
+    assertEveryInvariantHolds("SIGSTOP leader " + old.id + " past the voter grace");
+  }
+
+  @Test
+  @Order(8)
   void stoppingEveryNodeAtOnceAndStartingThemAgainLosesNothing() {
     long seqBefore = run.highestSeq();
 
@@ -161,7 +194,7 @@ class ClusterFaultIT {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void afterAllFaultsEveryAcknowledgedMissionEndedExactlyOnce() {
     run.load.stop();
 
