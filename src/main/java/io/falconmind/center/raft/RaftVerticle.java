@@ -85,7 +85,7 @@ public final class RaftVerticle extends VerticleBase {
   private static final long TICK_MS = 250;
   private static final long FORWARD_TIMEOUT_MS = 10_000;
   private static final int CATCH_UP_BATCH = 5_000;
-  private static final int APPLIED_LOG_ENTRIES = 100_000;
+  private static final int APPLIED_LOG_ENTRIES = 20_000;
   /** A learner this far behind the leader's commit index is not promoted yet. */
   private static final long PROMOTE_MAX_LAG = 5_000;
 
@@ -1079,12 +1079,14 @@ public final class RaftVerticle extends VerticleBase {
       alive.removeIf(i -> endpoint.equals(i.getString("endpoint")));
       alive.add(s.toJson().put("member", memberKind()).put("contact", cluster.contact()));
       alive.sort(Comparator.comparing(i -> i.getString("nodeId", "")));
-      alive.forEach(members::add);
+      for (JsonObject info : alive) {
+        JsonObject member = info.copy();
+        member.remove("hz");
+        members.add(member);
+      }
     }
-    JsonObject out = new JsonObject().put("self", endpoint).put("nodeId", nodeId).put("term", s.term())
+    JsonObject out = s.toJson().put("self", endpoint).put("member", cluster.enabled() ? memberKind() : "voter")
         .put("members", members);
-    if (s.leader() != null) out.put("leader", s.leader());
-    if (group != null) out.put("group", group);
     if (raftNode != null) {
       out.put("voters", ids(raftNode.getCommittedMembers().getVotingMembers()));
       JsonArray learners = new JsonArray();
@@ -1109,7 +1111,7 @@ public final class RaftVerticle extends VerticleBase {
     if (mode == Mode.MEMBER && report != null) {
       role = report.getRole().name();
       term = report.getTerm().getTerm();
-      commit = report.getLog().getCommitIndex();
+      commit = Math.max(report.getLog().getCommitIndex(), state.index());
     } else if (mode == Mode.GATEWAY) {
       role = "GATEWAY";
       JsonObject info = leader == null ? null : presence.get(leader, System.nanoTime());
