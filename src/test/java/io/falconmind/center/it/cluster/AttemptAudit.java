@@ -117,6 +117,12 @@ final class AttemptAudit {
     return t == null ? null : t.terminal;
   }
 
+  /** The seq of the event that ended a mission on this feed, or -1. */
+  long terminalSeq(String missionId) {
+    Track t = missions.get(missionId);
+    return t == null || t.terminal == null ? -1 : t.terminalSeq;
+  }
+
   int missionCount() {
     return missions.size();
   }

@@ -45,10 +45,11 @@ final class ClusterChecks {
                List<String> seqViolations, List<String> auditViolations, List<ProbeFleet.Overlap> overlaps,
                Map<String, Set<String>> acceptedTwice, List<MissionLoad.Refused> refused, List<String> gaveUp,
                List<String> feedsBehind, List<String> feedsDisagree, List<String> feedsDiverge,
-               List<String> nodesDisagree) {
+               List<String> nodesDisagree, String notFormed) {
 
     List<String> problems() {
       List<String> out = new ArrayList<>();
+      if (notFormed != null) out.add("the cluster is not formed: " + notFormed);
       notEnded.forEach(s -> out.add("acknowledged mission not ended: " + s));
       changed.forEach(s -> out.add("ended mission changed: " + s));
       seqViolations.forEach(s -> out.add("feed seq: " + s));
@@ -90,7 +91,7 @@ final class ClusterChecks {
       String before = ended.putIfAbsent(id, state);
       if (before != null && !before.equals(state)) changed.add(id + " was " + before + ", now " + state);
     }
-    // Missions ended in an earlier round but not acknowledged in this snapshot cannot exist: the set only grows.
+    String notFormed = awaitFormed(deadline);
     List<String> behind = awaitFeedsCaughtUp(deadline);
     List<String> seq = new ArrayList<>();
     List<String> audit = new ArrayList<>();
@@ -100,7 +101,7 @@ final class ClusterChecks {
     }
     return new Round(acked.size(), byState, notEnded, List.copyOf(changed), seq, audit, fleet.overlaps(),
         fleet.acceptedTwice(), load.refused(), load.gaveUp(), behind, feedsDisagreeing(behind), feedsDiverging(),
-        nodesDisagreeing(states));
+        nodesDisagreeing(states), notFormed);
   }
 
   /**
@@ -114,8 +115,10 @@ final class ClusterChecks {
       for (Map.Entry<String, String> e : ended.entrySet()) {
         String seen = f.terminal(e.getKey());
         if (!e.getValue().equals(seen) && out.size() < 50) {
-          out.add(f.node().id + " shows mission " + e.getKey() + " as " + (seen == null ? "not ended" : seen)
-              + ", the store as " + e.getValue());
+          String elsewhere = feeds.stream().filter(o -> o.terminal(e.getKey()) != null).findFirst()
+              .map(o -> o.node().id + "'s feed ended it at seq " + o.terminalSeq(e.getKey())).orElse("no feed ended it");
+          out.add(f.node().id + " (feed at seq " + f.lastSeq() + ") shows mission " + e.getKey() + " as "
+              + (seen == null ? "not ended" : seen) + ", the store as " + e.getValue() + "; " + elsewhere);
         }
       }
     }
@@ -217,18 +220,31 @@ final class ClusterChecks {
     return "no serving node answered";
   }
 
+  /** Waits for the cluster to be formed; returns null once it is, else what the nodes said. */
+  private String awaitFormed(long deadline) {
+    LocalCluster.Formation f = cluster.formation();
+    while (f.leaderView() == null && System.nanoTime() < deadline) {
+      sleepMs(250);
+      f = cluster.formation();
+    }
+    return f.leaderView() == null ? f.seen() : null;
+  }
+
   /**
-   * Waits until every serving node's feed reached the seq the leader had applied when called;
-   * returns the feeds that did not.
+   * Waits until every serving node's feed reached the highest seq any serving node reports having
+   * applied when called; returns the feeds that did not.
    */
   private List<String> awaitFeedsCaughtUp(long deadline) {
-    ClusterView lv = cluster.formedView();
-    long target = lv == null || lv.selfMember() == null ? -1 : lv.selfMember().seq();
+    long target = -1;
+    for (ClusterNode n : cluster.serving()) {
+      ClusterView v = cluster.view(n);
+      if (v != null && v.selfMember() != null) target = Math.max(target, v.selfMember().seq());
+    }
     List<String> behind = new ArrayList<>();
     for (NodeFeed f : feeds) {
       if (!f.node().serving() || target < 0) continue;
       while (f.lastSeq() < target && System.nanoTime() < deadline) sleepMs(100);
-      if (f.lastSeq() < target) behind.add(f.node().id + " at seq " + f.lastSeq() + ", leader at " + target);
+      if (f.lastSeq() < target) behind.add(f.node().id + " at seq " + f.lastSeq() + ", the cluster at " + target);
     }
     return behind;
   }

@@ -218,6 +218,8 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   Formation formation() {
+    // A probe costs two requests per node: pace the callers that poll it in a loop.
+    java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100));
     StringBuilder seen = new StringBuilder();
     java.util.Set<String> leaders = new java.util.HashSet<>();
     boolean allReady = true;
@@ -243,6 +245,19 @@ public final class LocalCluster implements AutoCloseable {
     if (lv == null || !leader.equals(lv.self()) || lv.selfMember() == null
         || !"LEADER".equals(lv.selfMember().role())) {
       return new Formation(null, seen.toString());
+    }
+    // Every node's own idea of its membership matches the leader's group: a node the group dropped
+    // (while it was frozen, say) must not go on believing it votes.
+    for (ClusterNode n : serving()) {
+      ClusterView.Member m = lv.member(n.id);
+      if (m == null) return new Formation(null, seen + " the leader does not list " + n.id);
+      boolean voter = lv.voters().contains(m.endpoint());
+      boolean learner = lv.learners().contains(m.endpoint());
+      String expected = voter ? "voter" : learner ? "learner" : "gateway";
+      if (!expected.equals(m.member())) {
+        return new Formation(null, seen + " " + m.endpoint() + " says it is a " + m.member()
+            + " but the leader's group has it as " + expected);
+      }
     }
     return new Formation(lv, seen.toString());
   }

@@ -167,6 +167,10 @@ final class NodeFeed implements AutoCloseable {
     return audit.terminal(missionId);
   }
 
+  synchronized long terminalSeq(String missionId) {
+    return audit.terminalSeq(missionId);
+  }
+
   /** The {@code feed.error} notices the node sent before closing the feed. */
   synchronized List<String> errors() {
     return List.copyOf(errors);
