@@ -114,6 +114,13 @@ public final class RaftVerticle extends VerticleBase {
   private final Map<String, Long> absentSince = new HashMap<>();
   private final Map<String, Long> nodeAbsentSince = new HashMap<>();
   private final List<AppliedLog.Entry> streamOut = new ArrayList<>();
+  /** The most recently applied entries, so a forwarded proposal is answered with this node's events. */
+  private final Map<Long, Applied> recentlyApplied = new java.util.LinkedHashMap<>(1024, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Long, Applied> eldest) {
+      return size() > 4096;
+    }
+  };
   /** Proposals forwarded to a leader and not answered yet, by a local id. */
   private final Map<Long, Forwarded> forwarded = new HashMap<>();
   private long forwardIds;
@@ -135,6 +142,8 @@ public final class RaftVerticle extends VerticleBase {
   private boolean snapshotAfterStart;
   private boolean bootstrapping;
   private boolean catchingUp;
+  /** A gateway has the state of its group only once it installed a snapshot from the leader. */
+  private boolean synced;
   private boolean changingMembers;
   private boolean stopping;
   private long lastLeaderContactNanos;
@@ -284,6 +293,7 @@ public final class RaftVerticle extends VerticleBase {
 
   private void onApplied(long previousIndex, Command command, Applied applied) {
     appliedLog.add(new AppliedLog.Entry(previousIndex, applied.index(), command));
+    recentlyApplied.put(applied.index(), applied);
     vertx.eventBus().publish(ControlClient.APPLIED, applied, local);
     if (isLeader() && cluster.enabled()) {
       if (streamOut.isEmpty()) context.runOnContext(v -> flushStream());
@@ -302,6 +312,7 @@ public final class RaftVerticle extends VerticleBase {
 
   private void onRestored(ControlSnapshot snapshot) {
     appliedLog.clear();
+    recentlyApplied.clear();
     log.info("state restored from a snapshot at index {} (seq {})", snapshot.index(), snapshot.seq());
     vertx.eventBus().publish(ControlClient.RESTORED, snapshot, local);
     releaseApplied();
@@ -344,8 +355,11 @@ public final class RaftVerticle extends VerticleBase {
           }
           Message<Buffer> reply = ar.result();
           long index = Frames.resultIndex(reply.body());
-          Applied applied = new Applied(index, List.of(), new JsonObject(Frames.resultReply(reply.body())));
-          whenApplied(index, () -> message.reply(applied, local));
+          JsonObject result = new JsonObject(Frames.resultReply(reply.body()));
+          whenApplied(index, () -> {
+            Applied here = recentlyApplied.get(index);
+            message.reply(new Applied(index, here == null ? List.of() : here.events(), result), local);
+          });
         });
   }
 
@@ -898,14 +912,14 @@ public final class RaftVerticle extends VerticleBase {
   // ---- gateways: following the leader's stream ----------------------------------------------
 
   private void becomeGateway(String groupId) {
-    boolean newGroup = !groupId.equals(group);
+    if (!groupId.equals(group)) synced = false;
     mode = Mode.GATEWAY;
     group = groupId;
     log.info("node {} is a gateway of Raft group {}", endpoint, group);
     if (streamConsumer == null) {
       streamConsumer = vertx.eventBus().consumer(STREAM, m -> onStream(m.body()));
     }
-    catchUp(newGroup ? -1 : state.index());
+    catchUp(state.index());
   }
 
   private void follow(long now) {
@@ -933,7 +947,10 @@ public final class RaftVerticle extends VerticleBase {
     }
     if (!batch.group().equals(group)) return;
     lastLeaderContactNanos = System.nanoTime();
-    if (catchingUp) return;
+    if (catchingUp || !synced) {
+      catchUp(state.index());
+      return;
+    }
     if (!applyChained(batch.entries())) catchUp(state.index());
   }
 
@@ -944,14 +961,20 @@ public final class RaftVerticle extends VerticleBase {
       if (e.previous() != state.index()) return false;
       Applied applied = machine.apply(e.index(), e.command());
       appliedLog.add(e);
+      recentlyApplied.put(applied.index(), applied);
       vertx.eventBus().publish(ControlClient.APPLIED, applied, local);
     }
     releaseApplied();
     return true;
   }
 
-  /** Asks the leader for what follows {@code after}, or for a snapshot when {@code after < 0}. */
-  private void catchUp(long after) {
+  /**
+   * Asks the leader for what follows {@code after}, or for a snapshot when {@code after < 0} or this
+   * gateway has not yet synced with its group (a state loaded from PostgreSQL at start is not the
+   * group's state at any index).
+   */
+  private void catchUp(long requested) {
+    long after = synced ? requested : -1;
     if (catchingUp) return;
     String leader = currentLeader();
     if (leader == null) return;
@@ -972,6 +995,7 @@ public final class RaftVerticle extends VerticleBase {
               if (mode != Mode.GATEWAY) return;
               group = s.group();
               state.restore(snapshot);
+              synced = true;
               onRestored(snapshot);
               catchUp(state.index());
             });

@@ -81,8 +81,17 @@ public final class TestNode implements AutoCloseable {
     }
   }
 
+  private volatile boolean closed;
+
+  /** Whether {@link #close()} was called. */
+  public boolean closed() {
+    return closed;
+  }
+
   @Override
   public void close() throws Exception {
+    if (closed) return;
+    closed = true;
     node.stop().toCompletionStage().toCompletableFuture().get(2, TimeUnit.MINUTES);
   }
 }
