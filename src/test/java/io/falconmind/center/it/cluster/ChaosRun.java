@@ -189,11 +189,14 @@ public final class ChaosRun {
     long reformedMs = -1;
     String note = "";
     try {
-      // While the node is out: the others must agree on a leader (a follower's freeze changes nothing).
-      reformedMs = timeToForm(at, downMs);
-      sleepUntil(at + downMs);
+      // While the node is out the others must agree on a leader (a follower's freeze changes
+      // nothing); the fault lasts downMs whether or not they managed by then.
+      reformedMs = timeToForm(at, at + downMs);
+      long left = at + downMs - System.currentTimeMillis();
+      if (left > 0) sleep(left);
       if (freeze) target.thaw();
       else cluster.restart(target, Duration.ofSeconds(150));
+      if (reformedMs < 0) reformedMs = timeToForm(at, System.currentTimeMillis() + FORM.toMillis());
       cluster.awaitFormed(FORM);
     } catch (RuntimeException | AssertionError e) {
       note = "did not recover: " + e.getMessage();
@@ -206,13 +209,14 @@ public final class ChaosRun {
     say("  re-formed after %d ms, recovered after %d ms", reformedMs, recoveredMs);
   }
 
-  /** How long after {@code at} the serving nodes agreed on a leader, polled while the fault lasts (and up to FORM). */
-  private long timeToForm(long at, long downMs) {
-    long deadline = at + Math.max(downMs, FORM.toMillis());
-    while (System.currentTimeMillis() < deadline) {
+  /**
+   * How long after {@code at} the serving nodes agreed on a leader, polled until {@code until}
+   * (epoch ms); -1 when they did not by then.
+   */
+  private long timeToForm(long at, long until) {
+    do {
       if (run.cluster.formedView() != null) return System.currentTimeMillis() - at;
-      sleep(50);
-    }
+    } while (System.currentTimeMillis() < until);
     return -1;
   }
 
@@ -299,11 +303,6 @@ public final class ChaosRun {
     s.append("\n## Result: ").append(problems.isEmpty() ? "every invariant held" : problems.size() + " problem(s)").append("\n");
     problems.stream().limit(100).forEach(p -> s.append("- ").append(p).append('\n'));
     return s.toString();
-  }
-
-  private static void sleepUntil(long epochMs) {
-    long left = epochMs - System.currentTimeMillis();
-    if (left > 0) sleep(left);
   }
 
   private static void sleep(long ms) {
