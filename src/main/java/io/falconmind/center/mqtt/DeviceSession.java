@@ -417,6 +417,17 @@ final class DeviceSession {
     else if (onlineSeq < 0) foreignOnlineSeq = Math.max(foreignOnlineSeq, seq);
   }
 
+  /**
+   * The device went offline at event {@code seq} although this session is open: the cluster lost
+   * sight of this node for longer than the grace period. The session announces itself again.
+   */
+  void offlineElsewhere(long seq) {
+    if (state != State.OPEN || onlineSeq < 0 || seq <= onlineSeq) return;
+    LOG.info("device {} was taken offline while its session here is open; announcing it again", deviceId);
+    onlineSeq = -1;
+    announceOpened();
+  }
+
   /** MQTT 3.1.1: sends unacknowledged QoS 1 messages again (MQTT 5 resends on reconnect only). */
   void resendDue(long now) {
     if (state != State.OPEN || version >= ReasonCodes.MQTT_5) return;

@@ -53,6 +53,13 @@ final class EventRouter {
         if (s != null) s.foreignOnline(e.seq());
         sessions.store().discard(d.id());
       }
+      case "device.offline" -> {
+        // the cluster took the device offline while its session here is open (this node was
+        // unreachable for a while): announce it again so it gets missions again
+        Device d = e.device();
+        DeviceSession s = d == null ? null : sessions.get(d.id());
+        if (s != null) s.offlineElsewhere(e.seq());
+      }
       default -> {
       }
     }

@@ -92,8 +92,11 @@ public final class RaftVerticle extends VerticleBase {
   private enum Mode { JOINING, MEMBER, GATEWAY }
 
   private final String nodeId;
-  private final String endpoint;
-  private final NodeEndpoint self;
+  /** This node's Raft identity: node id and incarnation; a new one when the node must rejoin. */
+  private String endpoint;
+  private NodeEndpoint self;
+  private final List<MessageConsumer<?>> endpointConsumers = new ArrayList<>();
+  private int orphanTicks;
   private final CenterConfig.Raft config;
   private final Clustering cluster;
   private final ControlPolicy policy;
@@ -157,15 +160,28 @@ public final class RaftVerticle extends VerticleBase {
   public RaftVerticle(String nodeId, CenterConfig.Raft config, Clustering cluster, ControlPolicy policy,
                       ControlSnapshot initial) {
     this.nodeId = nodeId;
-    this.endpoint = cluster.enabled()
-        ? nodeId + "." + Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36)
-        + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36), 36)
-        : nodeId;
+    this.endpoint = cluster.enabled() ? incarnation(nodeId) : nodeId;
     this.self = new NodeEndpoint(endpoint);
     this.config = config;
     this.cluster = cluster;
     this.policy = policy;
     this.initial = initial;
+  }
+
+  private static String incarnation(String nodeId) {
+    return nodeId + "." + Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36)
+        + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36), 36);
+  }
+
+  /** The consumers addressed to this node's endpoint. */
+  private List<MessageConsumer<?>> registerEndpointConsumers() {
+    var bus = vertx.eventBus();
+    endpointConsumers.add(bus.<Buffer>consumer(EventBusTransport.address(endpoint), this::onRaftMessage));
+    endpointConsumers.add(bus.<Buffer>consumer(forwardAddress(endpoint), this::onForward));
+    endpointConsumers.add(bus.<JsonObject>consumer(catchUpAddress(endpoint), this::onCatchUp));
+    endpointConsumers.add(bus.<JsonObject>consumer(enlistAddress(endpoint), this::onEnlist));
+    endpointConsumers.add(bus.<JsonObject>consumer(leaveAddress(endpoint), this::onLeave));
+    return endpointConsumers;
   }
 
   @Override
@@ -185,11 +201,7 @@ public final class RaftVerticle extends VerticleBase {
     consumers.add(bus.<PersistedEvents>localConsumer(ControlClient.PERSISTED, m -> onPersisted(m.body())));
     if (cluster.enabled()) {
       clusterManager = ((io.vertx.core.internal.VertxInternal) vertx).clusterManager();
-      consumers.add(bus.<Buffer>consumer(EventBusTransport.address(endpoint), this::onRaftMessage));
-      consumers.add(bus.<Buffer>consumer(forwardAddress(endpoint), this::onForward));
-      consumers.add(bus.<JsonObject>consumer(catchUpAddress(endpoint), this::onCatchUp));
-      consumers.add(bus.<JsonObject>consumer(enlistAddress(endpoint), this::onEnlist));
-      consumers.add(bus.<JsonObject>consumer(leaveAddress(endpoint), this::onLeave));
+      consumers.addAll(registerEndpointConsumers());
       consumers.add(bus.<JsonObject>consumer(Presence.ADDRESS, m -> presence.heard(m.body(), System.nanoTime())));
     }
     List<Future<?>> ready = new ArrayList<>();
@@ -488,6 +500,7 @@ public final class RaftVerticle extends VerticleBase {
     NodeStatus s = currentStatus();
     JsonObject info = s.toJson().put("member", memberKind()).put("contact", cluster.contact());
     if (clusterManager != null) info.put("hz", clusterManager.getNodeId());
+    if (isLeader()) info.put("groupMembers", ids(raftNode.getCommittedMembers().getMembers()));
     vertx.eventBus().publish(Presence.ADDRESS, info);
   }
 
@@ -510,6 +523,7 @@ public final class RaftVerticle extends VerticleBase {
           disconnectDevicesOfAbsentNodes(now);
         } else {
           electIfLeaderLeftCluster(now);
+          rejoinIfRemoved(now);
         }
       }
     }
@@ -703,6 +717,45 @@ public final class RaftVerticle extends VerticleBase {
       }
       if (best != null) enlist(new NodeEndpoint(best.getString("endpoint")), committed);
     }
+  }
+
+  /**
+   * A member the group removed while it could not hear (frozen or cut off past the grace period)
+   * learns it from the leader's announcement; its log is of no use any more, so it rejoins as a
+   * gateway under a new incarnation, and the leader enlists it again when a member is missing.
+   */
+  private void rejoinIfRemoved(long now) {
+    JsonObject leader = null;
+    for (JsonObject info : presence.alive(now)) {
+      if ("LEADER".equals(info.getString("role")) && group.equals(info.getString("group"))
+          && info.getJsonArray("groupMembers") != null && (leader == null || info.getLong("term", 0L) > leader.getLong("term", 0L))) {
+        leader = info;
+      }
+    }
+    if (leader == null || endpoint.equals(leader.getString("endpoint"))
+        || leader.getJsonArray("groupMembers").contains(endpoint)) {
+      orphanTicks = 0;
+      return;
+    }
+    if (++orphanTicks < 8) return;
+    orphanTicks = 0;
+    String old = endpoint;
+    RaftNode removed = raftNode;
+    raftNode = null;
+    report = null;
+    endpoint = incarnation(nodeId);
+    self = new NodeEndpoint(endpoint);
+    log.warn("this node ({}) is no longer a member of group {}; rejoining as {}", old, group, endpoint);
+    Future.fromCompletionStage(removed.terminate(), context).otherwiseEmpty();
+    for (MessageConsumer<?> c : endpointConsumers) c.unregister();
+    consumers.removeAll(endpointConsumers);
+    endpointConsumers.clear();
+    consumers.addAll(registerEndpointConsumers());
+    synced = false;
+    mode = Mode.JOINING;
+    String g = group;
+    group = null;
+    becomeGateway(g);
   }
 
   /**
