@@ -45,11 +45,12 @@ final class ClusterChecks {
                List<String> seqViolations, List<String> auditViolations, List<ProbeFleet.Overlap> overlaps,
                Map<String, Set<String>> acceptedTwice, List<MissionLoad.Refused> refused, List<String> gaveUp,
                List<String> feedsBehind, List<String> feedsDisagree, List<String> feedsDiverge,
-               List<String> nodesDisagree, String notFormed) {
+               List<String> nodesDisagree, String notFormed, String devices) {
 
     List<String> problems() {
       List<String> out = new ArrayList<>();
       if (notFormed != null) out.add("the cluster is not formed: " + notFormed);
+      if (!notEnded.isEmpty()) out.add("devices as the center lists them: " + devices);
       notEnded.forEach(s -> out.add("acknowledged mission not ended: " + s));
       changed.forEach(s -> out.add("ended mission changed: " + s));
       seqViolations.forEach(s -> out.add("feed seq: " + s));
@@ -101,7 +102,7 @@ final class ClusterChecks {
     }
     return new Round(acked.size(), byState, notEnded, List.copyOf(changed), seq, audit, fleet.overlaps(),
         fleet.acceptedTwice(), load.refused(), load.gaveUp(), behind, feedsDisagreeing(behind), feedsDiverging(),
-        nodesDisagreeing(states), notFormed);
+        nodesDisagreeing(states), notFormed, notEnded.isEmpty() ? "" : describeDevices());
   }
 
   /**
@@ -209,6 +210,23 @@ final class ClusterChecks {
       if (after == null || items.isEmpty()) break;
     }
     return out;
+  }
+
+  /** Each probe device as the center lists it (state, node, open missions) next to the device's own view, for a failure message. */
+  private String describeDevices() {
+    StringBuilder out = new StringBuilder();
+    for (ProbeDevice d : fleet.devices()) {
+      NodeHttp.Reply r = cluster.http(cluster.serving().get(0)).get("/api/v1/devices/" + d.id());
+      if (r.status() != 200) {
+        out.append(d.id()).append(": ").append(r).append("; ");
+        continue;
+      }
+      JsonObject j = r.json();
+      out.append(d.id()).append(": center says ").append(j.getString("state")).append(" on ").append(j.getString("nodeId"))
+          .append(" holding ").append(j.getValue("activeMissions")).append(", device ")
+          .append(d.connected() ? "connected" : "disconnected").append(" (").append(d.connects()).append(" connects); ");
+    }
+    return out.toString();
   }
 
   /** A mission as the first serving node shows it, for a failure message. */
