@@ -1,7 +1,6 @@
 package io.falconmind.center.it.cluster;
 
 import io.falconmind.center.it.Eventually;
-import io.falconmind.center.it.TestNode;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -83,9 +82,10 @@ public final class LocalCluster implements AutoCloseable {
   public static LocalCluster start(Path workDir, Path jar, Spec spec, Duration wait) {
     SharedPostgres pg = SharedPostgres.start(workDir.resolve("postgres"));
     List<ClusterNode.Ports> ports = new ArrayList<>();
+    int base = freeBlock(spec.nodes * 4);
     for (int i = 0; i < spec.nodes; i++) {
-      ports.add(new ClusterNode.Ports(TestNode.freePort(), TestNode.freePort(), TestNode.freePort(),
-          TestNode.freePort()));
+      int p = base + i * 4;
+      ports.add(new ClusterNode.Ports(p, p + 1, p + 2, p + 3));
     }
     String members = String.join(",", ports.stream().map(p -> "127.0.0.1:" + p.hazelcast()).toList());
     List<ClusterNode> nodes = new ArrayList<>();
@@ -123,6 +123,32 @@ public final class LocalCluster implements AutoCloseable {
       throw e;
     }
     return cluster;
+  }
+
+  /**
+   * The first of {@code count} consecutive free ports below the kernel's ephemeral range (32768 and
+   * up on Linux): a node's fixed ports must not be taken, between two restarts, by an outgoing
+   * connection of another node, as ports handed out by the kernel could be.
+   */
+  static int freeBlock(int count) {
+    java.util.Random random = new java.util.Random();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int base = 20_000 + random.nextInt(12_000 - count);
+      boolean free = true;
+      for (int p = base; p < base + count && free; p++) free = portFree(p);
+      if (free) return base;
+    }
+    throw new IllegalStateException("no block of " + count + " free ports found");
+  }
+
+  private static boolean portFree(int port) {
+    try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+      s.setReuseAddress(false);
+      s.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+      return true;
+    } catch (java.io.IOException e) {
+      return false;
+    }
   }
 
   /** {@code cluster.bootstrapExpect} -> {@code CENTER_CLUSTER_BOOTSTRAP_EXPECT}. */
