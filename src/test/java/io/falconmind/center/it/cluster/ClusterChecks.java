@@ -223,9 +223,27 @@ final class ClusterChecks {
       }
       JsonObject j = r.json();
       out.append(d.id()).append(": center says ").append(j.getString("state")).append(" on ").append(j.getString("nodeId"))
-          .append(" holding ").append(j.getValue("activeMissions")).append(", device ")
-          .append(d.connected() ? "connected" : "disconnected").append(" (").append(d.connects()).append(" connects); ");
+          .append(" holding [");
+      for (Object held : j.getJsonArray("activeMissions", new io.vertx.core.json.JsonArray())) {
+        NodeHttp.Reply m = cluster.http(cluster.serving().get(0)).get("/api/v1/missions/" + held);
+        if (m.status() != 200) {
+          out.append(held).append(" ?");
+          continue;
+        }
+        JsonObject mj = m.json();
+        io.vertx.core.json.JsonArray attempts = mj.getJsonArray("attempts", new io.vertx.core.json.JsonArray());
+        out.append(held).append(' ').append(mj.getString("state")).append(" attempt ").append(mj.getInteger("attempt"))
+            .append(attempts.isEmpty() ? "" : " assigned at " + attempts.getJsonObject(attempts.size() - 1).getString("assignedAt"))
+            .append(" timeout ").append(mj.getInteger("timeoutSec")).append("s");
+      }
+      out.append("], device ").append(d.connected() ? "connected" : "disconnected").append(" (")
+          .append(d.connects()).append(" connects) holding ")
+          .append(d.holdings().stream().filter(h -> h.endedAt() == null).map(h -> h.missionId() + "#" + h.attempt()).toList())
+          .append(", last held ").append(d.holdings().stream().max(java.util.Comparator.comparingLong(Holding::from))
+              .map(Holding::toString).orElse("nothing")).append("; ");
     }
+    ClusterView lv = cluster.formedView();
+    out.append("leader ").append(lv == null ? "none agreed" : lv.self()).append(" at ").append(java.time.Instant.now());
     return out.toString();
   }
 
