@@ -388,8 +388,8 @@ public final class ClusterBench {
     line("");
     line(String.format("%d missions submitted at %d/s and run to SUCCEEDED (%d succeeded events seen); summed over the 3 nodes: "
             + "`%s` +%.0f bytes, `%s` +%.0f bytes → **%.0f bytes of Raft traffic and %.0f bytes of gateway stream per mission** "
-            + "(%.0f in all). The simulated device reports ACCEPTED, RUNNING and SUCCEEDED, so a mission is five commands "
-            + "(submit, assign, three reports) besides the heartbeats of the window; with no gateway in this cluster the "
+            + "(%.0f in all). The simulated device reports ACCEPTED, RUNNING progress and SUCCEEDED, so a mission is at least five commands "
+            + "(submit, assign, the reports) besides the heartbeats of the window; with no gateway in this cluster the "
             + "stream counter shows what the leader publishes for gateways regardless.",
         acked, rate, counter.total.sum() - succeeded0, sent, sent1 - sent0, stream, stream1 - stream0,
         (sent1 - sent0) / Math.max(1, acked), (stream1 - stream0) / Math.max(1, acked),
