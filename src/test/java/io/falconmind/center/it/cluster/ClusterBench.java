@@ -174,8 +174,8 @@ public final class ClusterBench {
             + "Node JVMs: %s.", o.electionTimeoutMs(), o.heartbeatPeriodSec(), o.heartbeatTimeoutSec(),
         String.join(" ", ClusterNode.FAULT_TEST_JVM)));
     line("");
-    line("| # | leader killed | new leader | kill → cluster.leader event ms | kill → first committed submit ms | restart → rejoined ms |");
-    line("|---:|---|---|---:|---:|---:|");
+    line("| # | leader killed | new leader | kill → cluster.leader event ms | kill → first committed submit ms | restart → rejoined ms | load1 |");
+    line("|---:|---|---|---:|---:|---:|---:|");
     Samples toLeader = new Samples();
     Samples toCommit = new Samples();
     try (FaultHarness h = FaultHarness.start(o.workDir().resolve("failover"), o.jar(), spec,
@@ -203,7 +203,8 @@ public final class ClusterBench {
         long commitMs = committedAt - t0;
         if (leaderMs >= 0) toLeader.add(leaderMs);
         toCommit.add(commitMs);
-        line(String.format("| %d | %s | %s | %d | %d | %d |", i, leader.id, after.leaderNode(), leaderMs, commitMs, rejoinMs));
+        line(String.format("| %d | %s | %s | %d | %d | %d | %s |", i, leader.id, after.leaderNode(), leaderMs, commitMs,
+            rejoinMs, load1()));
       }
       h.load.stop();
       ClusterChecks.Round round = h.checks.run(Duration.ofSeconds(60));
@@ -311,8 +312,6 @@ public final class ClusterBench {
             + "(capacity 1, missions finish at once) spread over the nodes; open-loop POST /missions/batch of %d, "
             + "spread over the nodes, %d s per step after a 5 s warm-up.", nodes, o.nodeHeap(), o.devices(), o.batch(), o.stepSec()));
     line("");
-    line("| target/s | acked/s | succeeded/s | refused | ack p50 ms | ack p99 ms | ack max ms |");
-    line("|---:|---:|---:|---:|---:|---:|---:|");
     List<OpenLoopSubmitter.Step> steps = new ArrayList<>();
     Vertx vertx = Vertx.vertx();
     LocalCluster cluster = LocalCluster.start(o.workDir().resolve(nodes == 1 ? "standalone" : "cluster3"), o.jar(), spec,
@@ -341,16 +340,24 @@ public final class ClusterBench {
       counter.current = null;
       awaitDrained(List.of(), warm, counter, Duration.ofSeconds(60));
       // Bytes per mission on a quiet cluster, before the steps leave a backlog behind.
-      if (nodes > 1) bytesPerMission(cluster, submitter, counter);
+      String bytes = nodes > 1 ? bytesPerMission(cluster, submitter, counter) : null;
+      line("| target/s | acked/s | succeeded/s | refused | ack p50 ms | ack p99 ms | ack max ms | load1 |");
+      line("|---:|---:|---:|---:|---:|---:|---:|---:|");
       for (int rate : o.rates()) {
         OpenLoopSubmitter.Step s = new OpenLoopSubmitter.Step(rate);
         counter.current = s;
         submitter.run(s, o.stepSec());
         steps.add(s);
-        line(String.format("| %d | %.0f | %.0f | %d | %d | %d | %d |", rate, s.perSecond(s.acked), s.perSecond(s.succeeded),
-            s.refused.sum(), s.ackMs.percentile(50), s.ackMs.percentile(99), s.ackMs.max()));
+        line(String.format("| %d | %.0f | %.0f | %d | %d | %d | %d | %s |", rate, s.perSecond(s.acked), s.perSecond(s.succeeded),
+            s.refused.sum(), s.ackMs.percentile(50), s.ackMs.percentile(99), s.ackMs.max(), load1()));
       }
       counter.current = null;
+      if (bytes != null) {
+        line("");
+        line("### Event-bus bytes per mission (3-node cluster)");
+        line("");
+        line(bytes);
+      }
       submitter.close();
       counter.close();
     } finally {
@@ -368,7 +375,7 @@ public final class ClusterBench {
   }
 
   /** Event-bus traffic of the Raft transport and the gateway stream per mission, summed over the nodes. */
-  private void bytesPerMission(LocalCluster cluster, OpenLoopSubmitter submitter, SucceededCounter counter) throws Exception {
+  private String bytesPerMission(LocalCluster cluster, OpenLoopSubmitter submitter, SucceededCounter counter) throws Exception {
     String sent = "center_raft_sent_bytes_total";
     String stream = "center_raft_stream_bytes_total";
     double sent0 = sumOver(cluster, sent);
@@ -383,17 +390,23 @@ public final class ClusterBench {
     sleep(1500); // the last heartbeats and watermark updates of those commands
     double sent1 = sumOver(cluster, sent);
     double stream1 = sumOver(cluster, stream);
-    line("");
-    line("### Event-bus bytes per mission (3-node cluster)");
-    line("");
-    line(String.format("%d missions submitted at %d/s and run to SUCCEEDED (%d succeeded events seen); summed over the 3 nodes: "
+    return String.format("%d missions submitted at %d/s and run to SUCCEEDED (%d succeeded events seen); summed over the 3 nodes: "
             + "`%s` +%.0f bytes, `%s` +%.0f bytes → **%.0f bytes of Raft traffic and %.0f bytes of gateway stream per mission** "
             + "(%.0f in all). The simulated device reports ACCEPTED, RUNNING progress and SUCCEEDED, so a mission is at least five commands "
             + "(submit, assign, the reports) besides the heartbeats of the window; with no gateway in this cluster the "
             + "stream counter shows what the leader publishes for gateways regardless.",
         acked, rate, counter.total.sum() - succeeded0, sent, sent1 - sent0, stream, stream1 - stream0,
         (sent1 - sent0) / Math.max(1, acked), (stream1 - stream0) / Math.max(1, acked),
-        (sent1 - sent0 + stream1 - stream0) / Math.max(1, acked)));
+        (sent1 - sent0 + stream1 - stream0) / Math.max(1, acked));
+  }
+
+  /** The machine's 1-minute load average: above the core count, something else competed for the CPU. */
+  private static String load1() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (Exception e) {
+      return "?";
+    }
   }
 
   private static double sumOver(LocalCluster cluster, String metric) {
