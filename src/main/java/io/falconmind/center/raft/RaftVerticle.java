@@ -97,6 +97,10 @@ public final class RaftVerticle extends VerticleBase {
   private NodeEndpoint self;
   private final List<MessageConsumer<?>> endpointConsumers = new ArrayList<>();
   private int orphanTicks;
+  private final MonotonicClock raftClock = new MonotonicClock();
+  /** When this follower last heard the leader, by {@link #raftClock}; -1 when unknown. */
+  private long leaderHeardAt = -1;
+  private boolean reportPending;
   private final CenterConfig.Raft config;
   private final Clustering cluster;
   private final ControlPolicy policy;
@@ -283,7 +287,7 @@ public final class RaftVerticle extends VerticleBase {
         .setTransport(transport)
         .setStateMachine(adapter)
         .setRaftNodeReportListener(this::onReport)
-        .setClock(new MonotonicClock())
+        .setClock(raftClock)
         .build();
     mode = Mode.MEMBER;
     return Future.fromCompletionStage(raftNode.start(), context).mapEmpty();
@@ -522,6 +526,7 @@ public final class RaftVerticle extends VerticleBase {
           keepGroupWhole(now);
           disconnectDevicesOfAbsentNodes(now);
         } else {
+          pollLeaderContact();
           electIfLeaderLeftCluster(now);
           rejoinIfRemoved(now);
         }
@@ -720,6 +725,25 @@ public final class RaftVerticle extends VerticleBase {
   }
 
   /**
+   * When this follower last heard from its leader. The member's own leader timeout does not always
+   * fire (after a pre-vote in the same term it stops checking), so readiness and the quick election
+   * below judge contact by the last heartbeat itself.
+   */
+  private void pollLeaderContact() {
+    if (reportPending || raftNode == null) return;
+    reportPending = true;
+    raftNode.getReport().whenComplete((r, e) -> context.runOnContext(v -> {
+      reportPending = false;
+      if (e == null) leaderHeardAt = r.getResult().getLeaderHeartbeatTimestamp().orElse(-1L);
+    }));
+  }
+
+  /** Whether this follower has not heard its leader for longer than {@code withinMillis}. */
+  private boolean leaderSilent(long withinMillis) {
+    return leaderHeardAt >= 0 && raftClock.millis() - leaderHeardAt > withinMillis;
+  }
+
+  /**
    * A member the group removed while it could not hear (frozen or cut off past the grace period)
    * learns it from the leader's announcement; its log is of no use any more, so it rejoins as a
    * gateway under a new incarnation, and the leader enlists it again when a member is missing.
@@ -776,7 +800,14 @@ public final class RaftVerticle extends VerticleBase {
     if (leaderHzNode == null || electionTriggeredInTerm == term || clusterManager.getNodes().contains(leaderHzNode)) {
       return;
     }
-    if (report.getRole() != RaftRole.FOLLOWER) return;
+    if (report.getRole() != RaftRole.FOLLOWER || !leaderSilent(300)) return;
+    // only on the side of a majority: a node cut off with a minority must not disturb the others
+    int voters = raftNode.getCommittedMembers().getVotingMembers().size();
+    int reachable = 0;
+    for (RaftEndpoint v : raftNode.getCommittedMembers().getVotingMembers()) {
+      if (!v.equals(leader) && (v.equals(self) || presence.endpointAlive(String.valueOf(v.getId()), now))) reachable++;
+    }
+    if (reachable <= voters / 2) return;
     String first = null;
     for (RaftEndpoint v : raftNode.getCommittedMembers().getVotingMembers()) {
       String id = String.valueOf(v.getId());
@@ -1187,6 +1218,9 @@ public final class RaftVerticle extends VerticleBase {
     String leader = currentLeader();
     if (mode == Mode.MEMBER && report != null) {
       role = report.getRole().name();
+      if (report.getRole() != RaftRole.LEADER && leaderSilent(TimeUnit.SECONDS.toMillis(config.heartbeatTimeoutSec()))) {
+        leader = null;
+      }
       term = report.getTerm().getTerm();
       commit = Math.max(report.getLog().getCommitIndex(), state.index());
     } else if (mode == Mode.GATEWAY) {
