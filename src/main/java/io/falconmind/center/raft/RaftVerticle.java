@@ -744,8 +744,9 @@ public final class RaftVerticle extends VerticleBase {
   }
 
   /**
-   * A member the group removed while it could not hear (frozen or cut off past the grace period)
-   * learns it from the leader's announcement; its log is of no use any more, so it rejoins as a
+   * A member the group removed while it could not hear (frozen or cut off past the grace period),
+   * or a gateway that started a member but was never added, learns it from the leader's
+   * announcement; its log is of no use any more, so it rejoins as a
    * gateway under a new incarnation, and the leader enlists it again when a member is missing.
    */
   private void rejoinIfRemoved(long now) {
@@ -761,7 +762,8 @@ public final class RaftVerticle extends VerticleBase {
       orphanTicks = 0;
       return;
     }
-    if (++orphanTicks < 8) return;
+    // a member just enlisted is not in the list until its addition commits: allow for that
+    if (++orphanTicks < 40) return;
     orphanTicks = 0;
     String old = endpoint;
     RaftNode removed = raftNode;
@@ -848,7 +850,7 @@ public final class RaftVerticle extends VerticleBase {
     JsonObject request = new JsonObject().put("group", group)
         .put("members", ids(initialMembers.getMembers())).put("voters", ids(initialMembers.getVotingMembers()));
     vertx.eventBus().<JsonObject>request(enlistAddress(String.valueOf(gateway.getId())), request,
-            new DeliveryOptions().setSendTimeout(5_000))
+            new DeliveryOptions().setSendTimeout(15_000))
         .onComplete(ar -> {
           if (ar.failed()) {
             changingMembers = false;
@@ -869,6 +871,11 @@ public final class RaftVerticle extends VerticleBase {
   /** A gateway asked to become a learner starts its Raft member over the state it has. */
   private void onEnlist(Message<JsonObject> message) {
     JsonObject request = message.body();
+    if (mode == Mode.MEMBER && raftNode != null && request.getString("group", "").equals(group)) {
+      // the leader asks again (its first request timed out): the member is already running
+      message.reply(new JsonObject().put("endpoint", endpoint));
+      return;
+    }
     if (mode != Mode.GATEWAY || !request.getString("group", "").equals(group) || stopping) {
       message.fail(409, "not a gateway of group " + request.getString("group"));
       return;
