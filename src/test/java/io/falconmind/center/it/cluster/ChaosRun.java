@@ -29,6 +29,7 @@ public final class ChaosRun {
   }
 
   private static final Duration FORM = Duration.ofSeconds(60);
+  private static final java.time.format.DateTimeFormatter HH_MM_SS = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss");
 
   private final Options o;
   private final Random random;
@@ -279,7 +280,7 @@ public final class ChaosRun {
     for (int i = 0; i < injected.size(); i++) {
       Injected f = injected.get(i);
       s.append(String.format("| %d | %s | %s | %s | %s | %d | %d | %d | %s |%n", i + 1,
-          java.time.LocalTime.ofInstant(java.time.Instant.ofEpochMilli(f.at()), java.time.ZoneId.systemDefault()).withNano(0),
+          java.time.LocalTime.ofInstant(java.time.Instant.ofEpochMilli(f.at()), java.time.ZoneId.systemDefault()).format(HH_MM_SS),
           f.fault(), f.node(), f.role(),
           f.downMs(), f.reformedMs(), f.recoveredMs(), f.note()));
     }
@@ -320,6 +321,6 @@ public final class ChaosRun {
   }
 
   private static void say(String format, Object... args) {
-    System.out.printf("[chaos %s] %s%n", java.time.LocalTime.now().withNano(0), String.format(format, args));
+    System.out.printf("[chaos %s] %s%n", java.time.LocalTime.now().format(HH_MM_SS), String.format(format, args));
   }
 }

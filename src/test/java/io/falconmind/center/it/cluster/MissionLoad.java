@@ -38,7 +38,8 @@ final class MissionLoad implements AutoCloseable {
     @Override
     public String toString() {
       java.time.ZoneId zone = java.time.ZoneId.systemDefault();
-      return java.time.LocalTime.ofInstant(java.time.Instant.ofEpochMilli(from), zone).withNano(0) + " for "
+      return java.time.LocalTime.ofInstant(java.time.Instant.ofEpochMilli(from), zone)
+          .format(java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss")) + " for "
           + (to - from) + " ms";
     }
   }
