@@ -1126,7 +1126,13 @@ public final class RaftVerticle extends VerticleBase {
     if (!cluster.enabled()) return isLeader() ? endpoint : null;
     if (mode == Mode.MEMBER) {
       RaftEndpoint leader = report == null ? null : report.getTerm().getLeaderEndpoint();
-      return leader == null ? null : String.valueOf(leader.getId());
+      // a follower that has not heard its leader for the heartbeat timeout forwards nothing: the
+      // caller is told at once that nothing happened, rather than that the outcome is unknown
+      if (leader == null || (report.getRole() != RaftRole.LEADER
+          && leaderSilent(TimeUnit.SECONDS.toMillis(config.heartbeatTimeoutSec())))) {
+        return null;
+      }
+      return String.valueOf(leader.getId());
     }
     long now = System.nanoTime();
     String best = null;

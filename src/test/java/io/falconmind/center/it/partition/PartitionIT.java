@@ -97,6 +97,12 @@ class PartitionIT {
     LoopbackNode follower = nodes.stream().filter(n -> !leaderEndpoint.equals(self(n))).findFirst().orElseThrow();
     List<LoopbackNode> majority = nodes.stream().filter(n -> n != follower).toList();
     String followerEndpoint = self(follower);
+    // Each node forwards once to the leader before the cut: the clustered event bus looks up who
+    // listens on an address in Hazelcast the first time it is used, and that lookup waits while the
+    // member owning the entry is unreachable (until Hazelcast drops it). Known limitation, see README.
+    for (LoopbackNode n : nodes) {
+      assertThat(n.api.post("/api/v1/missions", survey()).status()).as("submit on %s before the cut", n).isEqualTo(201);
+    }
 
     // when: the follower is cut off from both others, in both directions
     firewall.isolate(follower, majority);
@@ -163,13 +169,16 @@ class PartitionIT {
     return submitted;
   }
 
-  /** A submit on the cut-off node fails with a problem that tells the client to retry. */
+  /**
+   * A submit on the cut-off node (which already knows it has no leader) fails at once with a problem
+   * that tells the client to retry, and is sent nowhere: nothing can happen to it later.
+   */
   private static void assertRefusesWork(LoopbackNode cutOff) {
     Api.Response refused = cutOff.api.post("/api/v1/missions", survey(), REFUSED_KEY);
-    assertThat(refused.status()).as("submit on the cut-off node: %s", refused).isIn(503, 504);
+    assertThat(refused.status()).as("submit on the cut-off node: %s", refused).isEqualTo(503);
     assertThat(refused.header("Content-Type")).startsWith("application/problem+json");
-    assertThat(refused.json().getString("code")).isIn("no-leader", "indeterminate");
-    if (refused.status() == 503) assertThat(refused.header("Retry-After")).as("Retry-After").isNotNull();
+    assertThat(refused.json().getString("code")).isEqualTo("no-leader");
+    assertThat(refused.header("Retry-After")).as("Retry-After").isNotNull();
   }
 
   /** Waits until every node is ready and names the same leader among three members; returns its endpoint. */
