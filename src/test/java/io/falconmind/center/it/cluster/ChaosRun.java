@@ -24,10 +24,12 @@ public final class ChaosRun {
   enum Fault { KILL_LEADER, KILL_FOLLOWER, KILL_LEARNER, KILL_GATEWAY, KILL_ANY, FREEZE_LEADER, FREEZE_ANY, RESTART_ALL }
 
   /** One injected fault and how the cluster came back. */
-  record Injected(Fault fault, String node, String role, long downMs, long reformedMs, long recoveredMs, String note) {
+  record Injected(long at, Fault fault, String node, String role, long downMs, long reformedMs, long recoveredMs,
+                  String note) {
   }
 
   private static final Duration FORM = Duration.ofSeconds(60);
+  private static final java.time.format.DateTimeFormatter HH_MM_SS = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss");
 
   private final Options o;
   private final Random random;
@@ -205,7 +207,7 @@ public final class ChaosRun {
       recoverEverything();
     }
     long recoveredMs = System.currentTimeMillis() - at;
-    injected.add(new Injected(fault, target.id, role, downMs, reformedMs, recoveredMs, note));
+    injected.add(new Injected(at, fault, target.id, role, downMs, reformedMs, recoveredMs, note));
     say("  re-formed after %d ms, recovered after %d ms", reformedMs, recoveredMs);
   }
 
@@ -248,7 +250,7 @@ public final class ChaosRun {
       recoverEverything();
     }
     long recoveredMs = System.currentTimeMillis() - at;
-    injected.add(new Injected(Fault.RESTART_ALL, "all", "all", 0, reformedMs, recoveredMs, note));
+    injected.add(new Injected(at, Fault.RESTART_ALL, "all", "all", 0, reformedMs, recoveredMs, note));
     say("  re-formed after %d ms", reformedMs);
   }
 
@@ -270,13 +272,16 @@ public final class ChaosRun {
     s.append("Machine: ").append(Machine.describe()).append("\n\n");
     s.append(String.format("Seed %d; %d nodes (%d voters, %d learners); %d probe devices; %.1f missions/s; %d min of faults.%n%n",
         o.seed(), o.nodes(), o.voters(), o.learners(), o.devices(), o.rate(), o.minutes()));
+    s.append("Times are the local time of this machine (").append(java.time.ZoneId.systemDefault()).append(").\n\n");
     Map<Fault, Integer> byKind = new TreeMap<>();
     injected.forEach(f -> byKind.merge(f.fault(), 1, Integer::sum));
     s.append("## Faults injected: ").append(injected.size()).append(' ').append(byKind).append("\n\n");
-    s.append("| # | fault | node | role | down ms | re-formed ms | recovered ms | note |\n|---:|---|---|---|---:|---:|---:|---|\n");
+    s.append("| # | at | fault | node | role | down ms | re-formed ms | recovered ms | note |\n|---:|---|---|---|---|---:|---:|---:|---|\n");
     for (int i = 0; i < injected.size(); i++) {
       Injected f = injected.get(i);
-      s.append(String.format("| %d | %s | %s | %s | %d | %d | %d | %s |%n", i + 1, f.fault(), f.node(), f.role(),
+      s.append(String.format("| %d | %s | %s | %s | %s | %d | %d | %d | %s |%n", i + 1,
+          java.time.LocalTime.ofInstant(java.time.Instant.ofEpochMilli(f.at()), java.time.ZoneId.systemDefault()).format(HH_MM_SS),
+          f.fault(), f.node(), f.role(),
           f.downMs(), f.reformedMs(), f.recoveredMs(), f.note()));
     }
     MissionLoad load = run.load;
@@ -296,6 +301,7 @@ public final class ChaosRun {
         fleet.deliveries(), fleet.redeliveries(), fleet.refusals(), fleet.ranToTheEndTwice()));
     s.append(String.format("- max unavailability: longest gap between two acknowledged submits %d ms; longest a client waited (retrying) %d ms%n",
         load.longestAckGapMs(), load.longestWaitMs()));
+    s.append("- stretches of more than 3 s without an acknowledged submit: ").append(load.outages()).append('\n');
     long maxReform = injected.stream().mapToLong(Injected::reformedMs).max().orElse(-1);
     s.append(String.format("- longest time to re-form after a fault: %d ms%n", maxReform));
     List<String> problems = new ArrayList<>(troubles);
@@ -315,6 +321,6 @@ public final class ChaosRun {
   }
 
   private static void say(String format, Object... args) {
-    System.out.printf("[chaos %s] %s%n", java.time.LocalTime.now().withNano(0), String.format(format, args));
+    System.out.printf("[chaos %s] %s%n", java.time.LocalTime.now().format(HH_MM_SS), String.format(format, args));
   }
 }

@@ -33,6 +33,17 @@ final class MissionLoad implements AutoCloseable {
   record Refused(String key, String node, NodeHttp.Reply reply) {
   }
 
+  /** A stretch of more than 3 s in which no submit was acknowledged (epoch ms). */
+  record Outage(long from, long to) {
+    @Override
+    public String toString() {
+      java.time.ZoneId zone = java.time.ZoneId.systemDefault();
+      return java.time.LocalTime.ofInstant(java.time.Instant.ofEpochMilli(from), zone)
+          .format(java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss")) + " for "
+          + (to - from) + " ms";
+    }
+  }
+
   static final String TYPE = "fault-probe";
 
   private final LocalCluster cluster;
@@ -45,6 +56,7 @@ final class MissionLoad implements AutoCloseable {
   private final Map<String, Acked> acked = new ConcurrentHashMap<>();
   private final List<Refused> refused = Collections.synchronizedList(new ArrayList<>());
   private final List<String> gaveUp = Collections.synchronizedList(new ArrayList<>());
+  private final List<Outage> outages = Collections.synchronizedList(new ArrayList<>());
   private final AtomicInteger sequence = new AtomicInteger();
   private final AtomicInteger rotation = new AtomicInteger();
   private final AtomicInteger retries = new AtomicInteger();
@@ -91,6 +103,7 @@ final class MissionLoad implements AutoCloseable {
             node.id, r.status(), tries));
         long previous = lastAckAt.getAndAccumulate(now, Math::max);
         longestAckGapMs.accumulateAndGet(now - previous, Math::max);
+        if (now - previous > 3000) outages.add(new Outage(previous, now));
         longestWaitMs.accumulateAndGet(now - first, Math::max);
         return;
       }
@@ -138,6 +151,12 @@ final class MissionLoad implements AutoCloseable {
   List<String> gaveUp() {
     synchronized (gaveUp) {
       return List.copyOf(gaveUp);
+    }
+  }
+
+  List<Outage> outages() {
+    synchronized (outages) {
+      return List.copyOf(outages);
     }
   }
 
