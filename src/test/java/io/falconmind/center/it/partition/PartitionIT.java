@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * work with a retryable problem while the two others stay ready and keep accepting work; once the
  * partition heals it must be ready again and have applied everything committed meanwhile.
  *
- * <p>The partition is kept shorter than Hazelcast's failure detection (30 s) and the voter grace
+ * <p>The partition is kept shorter than Hazelcast's failure detection (15 s) and the voter grace
  * period ({@code cluster.voterGraceSec}), so this is the short partition a follower rides out as the
  * same member, not one after which it is replaced. Needs root and iptables (.ci/run installs it);
  * without them the test fails saying so.
