@@ -18,11 +18,9 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
  * How a clustered node joins the others: the Hazelcast configuration (membership, discovery,
  * failure detection) and the clustered event bus options, both built from {@link CenterConfig.Cluster}.
  *
- * <p>Failure detection is deliberately slow (heartbeat every second, a member silent for 30 s is
+ * <p>Failure detection is deliberately slow (heartbeat every second, a member silent for 15 s is
  * removed): the Raft layer detects a lost leader on its own, and a node frozen for a few seconds (GC,
- * SIGSTOP) must come back as the same member instead of being evicted and rejoining (an eviction is
- * followed by a split-brain merge when it wakes, which unsettles the membership of the others). A
- * crashed member is removed at once all the same: its connections fail. Hazelcast's own
+ * SIGSTOP) must come back as the same member instead of being evicted and rejoining. Hazelcast's own
  * shutdown hook is off: the node's hook stops the verticles (the Raft member hands its leadership
  * over) before {@code vertx.close()} leaves the cluster.
  */
@@ -30,7 +28,7 @@ public final class HazelcastSetup {
 
   public static final String CLUSTER_NAME = "falconmind";
   static final int HEARTBEAT_INTERVAL_SEC = 1;
-  static final int MAX_NO_HEARTBEAT_SEC = 30;
+  static final int MAX_NO_HEARTBEAT_SEC = 15;
   static final int MERGE_DELAY_SEC = 5;
   static final int JOIN_WAIT_SEC = 1;
   static final int CONNECT_TIMEOUT_SEC = 2;

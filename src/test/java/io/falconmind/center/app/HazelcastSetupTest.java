@@ -64,7 +64,7 @@ class HazelcastSetupTest {
     assertThat(hz.getProperty("hazelcast.phone.home.enabled")).isEqualTo("false");
     assertThat(hz.getProperty("hazelcast.shutdownhook.enabled")).isEqualTo("false");
     assertThat(hz.getProperty("hazelcast.heartbeat.interval.seconds")).isEqualTo("1");
-    assertThat(hz.getProperty("hazelcast.max.no.heartbeat.seconds")).isEqualTo("30");
+    assertThat(hz.getProperty("hazelcast.max.no.heartbeat.seconds")).isEqualTo("15");
     assertThat(hz.getProperty("hazelcast.merge.first.run.delay.seconds")).isEqualTo("5");
     assertThat(hz.getProperty("hazelcast.merge.next.run.delay.seconds")).isEqualTo("5");
   }
