@@ -11,7 +11,7 @@ import java.util.function.Predicate;
 
 /**
  * Carries MicroRaft messages over the clustered event bus, each encoded by {@link RaftCodec} and
- * sent to the target member's {@link #address}. Never blocks or throws: a message that cannot be
+ * sent to the target member's {@link PeerAddresses#raft} address. Never blocks or throws: a message that cannot be
  * sent is dropped, and Raft sends it again.
  */
 final class EventBusTransport implements Transport {
@@ -34,17 +34,13 @@ final class EventBusTransport implements Transport {
     this.metrics = metrics;
   }
 
-  static String address(String endpoint) {
-    return "center.raft.peer." + endpoint;
-  }
-
   @Override
   public void send(RaftEndpoint target, RaftMessage message) {
     try {
       var bytes = RaftCodec.encode(message);
       metrics.messages++;
       metrics.bytes += bytes.length();
-      bus.send(address(String.valueOf(target.getId())), bytes);
+      bus.send(PeerAddresses.raft(String.valueOf(target.getId())), bytes);
     } catch (RuntimeException e) {
       log.warn("Raft message to {} not sent: {}", target.getId(), e.toString());
     }

@@ -28,9 +28,10 @@ final class Presence {
     this.expiryNanos = expiryMs * 1_000_000L;
   }
 
-  void heard(JsonObject info, long nowNanos) {
+  /** Records {@code info}; true when its endpoint was not known before. */
+  boolean heard(JsonObject info, long nowNanos) {
     String endpoint = info.getString("endpoint");
-    if (endpoint != null) entries.put(endpoint, new Entry(info, nowNanos));
+    return endpoint != null && entries.put(endpoint, new Entry(info, nowNanos)) == null;
   }
 
   void forgetNode(String nodeId) {

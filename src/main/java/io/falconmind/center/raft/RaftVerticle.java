@@ -56,6 +56,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
+import static io.falconmind.center.raft.PeerAddresses.skippingWarmUps;
+
 /**
  * Hosts this node's part of the control plane: the replicated control state, and either a MicroRaft
  * member (voter or learner) or, on a gateway, a follower of the leader's ordered stream of applied
@@ -180,11 +182,11 @@ public final class RaftVerticle extends VerticleBase {
   /** The consumers addressed to this node's endpoint. */
   private List<MessageConsumer<?>> registerEndpointConsumers() {
     var bus = vertx.eventBus();
-    endpointConsumers.add(bus.<Buffer>consumer(EventBusTransport.address(endpoint), this::onRaftMessage));
-    endpointConsumers.add(bus.<Buffer>consumer(forwardAddress(endpoint), this::onForward));
-    endpointConsumers.add(bus.<JsonObject>consumer(catchUpAddress(endpoint), this::onCatchUp));
-    endpointConsumers.add(bus.<JsonObject>consumer(enlistAddress(endpoint), this::onEnlist));
-    endpointConsumers.add(bus.<JsonObject>consumer(leaveAddress(endpoint), this::onLeave));
+    endpointConsumers.add(bus.<Buffer>consumer(PeerAddresses.raft(endpoint), skippingWarmUps(this::onRaftMessage)));
+    endpointConsumers.add(bus.<Buffer>consumer(PeerAddresses.forward(endpoint), skippingWarmUps(this::onForward)));
+    endpointConsumers.add(bus.<JsonObject>consumer(PeerAddresses.catchUp(endpoint), skippingWarmUps(this::onCatchUp)));
+    endpointConsumers.add(bus.<JsonObject>consumer(PeerAddresses.enlist(endpoint), skippingWarmUps(this::onEnlist)));
+    endpointConsumers.add(bus.<JsonObject>consumer(PeerAddresses.leave(endpoint), skippingWarmUps(this::onLeave)));
     return endpointConsumers;
   }
 
@@ -206,7 +208,7 @@ public final class RaftVerticle extends VerticleBase {
     if (cluster.enabled()) {
       clusterManager = ((io.vertx.core.internal.VertxInternal) vertx).clusterManager();
       consumers.addAll(registerEndpointConsumers());
-      consumers.add(bus.<JsonObject>consumer(Presence.ADDRESS, m -> presence.heard(m.body(), System.nanoTime())));
+      consumers.add(bus.<JsonObject>consumer(Presence.ADDRESS, m -> onPresence(m.body())));
     }
     List<Future<?>> ready = new ArrayList<>();
     for (MessageConsumer<?> c : consumers) ready.add(c.completion());
@@ -236,20 +238,10 @@ public final class RaftVerticle extends VerticleBase {
     });
   }
 
-  static String forwardAddress(String endpoint) {
-    return "center.raft.forward." + endpoint;
-  }
-
-  static String catchUpAddress(String endpoint) {
-    return "center.raft.catchup." + endpoint;
-  }
-
-  static String enlistAddress(String endpoint) {
-    return "center.raft.enlist." + endpoint;
-  }
-
-  static String leaveAddress(String endpoint) {
-    return "center.raft.leave." + endpoint;
+  private void onPresence(JsonObject info) {
+    if (presence.heard(info, System.nanoTime()) && !endpoint.equals(info.getString("endpoint"))) {
+      PeerAddresses.warmUp(vertx.eventBus(), info.getString("endpoint"));
+    }
   }
 
   private RaftConfig raftConfig() {
@@ -360,7 +352,7 @@ public final class RaftVerticle extends VerticleBase {
     Buffer frame = Frames.forward(committedOnly, CommandCodec.encode(message.body()));
     long id = ++forwardIds;
     forwarded.put(id, new Forwarded(leader, message));
-    vertx.eventBus().<Buffer>request(forwardAddress(leader), frame,
+    vertx.eventBus().<Buffer>request(PeerAddresses.forward(leader), frame,
             new DeliveryOptions().setSendTimeout(FORWARD_TIMEOUT_MS))
         .onComplete(ar -> {
           if (forwarded.remove(id) == null) return;
@@ -849,7 +841,7 @@ public final class RaftVerticle extends VerticleBase {
     RaftGroupMembers initialMembers = raftNode.getInitialMembers();
     JsonObject request = new JsonObject().put("group", group)
         .put("members", ids(initialMembers.getMembers())).put("voters", ids(initialMembers.getVotingMembers()));
-    vertx.eventBus().<JsonObject>request(enlistAddress(String.valueOf(gateway.getId())), request,
+    vertx.eventBus().<JsonObject>request(PeerAddresses.enlist(String.valueOf(gateway.getId())), request,
             new DeliveryOptions().setSendTimeout(15_000))
         .onComplete(ar -> {
           if (ar.failed()) {
@@ -970,7 +962,7 @@ public final class RaftVerticle extends VerticleBase {
       }
       return;
     }
-    vertx.eventBus().request(leaveAddress(leader), new JsonObject().put("endpoint", endpoint),
+    vertx.eventBus().request(PeerAddresses.leave(leader), new JsonObject().put("endpoint", endpoint),
             new DeliveryOptions().setSendTimeout(3_000))
         .onSuccess(r -> {
           log.info("left the Raft group");
@@ -1070,7 +1062,7 @@ public final class RaftVerticle extends VerticleBase {
     String leader = currentLeader();
     if (leader == null) return;
     catchingUp = true;
-    vertx.eventBus().<Buffer>request(catchUpAddress(leader), new JsonObject().put("group", group).put("after", after),
+    vertx.eventBus().<Buffer>request(PeerAddresses.catchUp(leader), new JsonObject().put("group", group).put("after", after),
             new DeliveryOptions().setSendTimeout(30_000))
         .onComplete(ar -> {
           catchingUp = false;
