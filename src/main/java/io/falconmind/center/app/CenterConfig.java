@@ -13,7 +13,7 @@ import java.util.Set;
  * <p>Values are the effective ones: every port already includes {@code node.portOffset}, and the
  * cluster addresses left empty in the configuration are filled with what they default to.
  */
-public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres postgres, Auth auth,
+public record CenterConfig(Node node, Http http, Mqtt mqtt, Broker broker, Grpc grpc, Postgres postgres, Auth auth,
                            Raft raft, Cluster cluster, Missions missions, Scheduler scheduler, Store store,
                            Feed feed) {
 
@@ -41,6 +41,28 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres 
       this(host, port, instances, maxMessageBytes, offlineGraceSec, connectTimeoutSec,
           (int) Math.min(Integer.MAX_VALUE, 4L * maxMessageBytes));
     }
+  }
+
+  /**
+   * The MQTT broker for clients other than devices (keys under {@code mqtt.}).
+   *
+   * @param allowAnonymous     whether a client without username may connect
+   * @param users              {@code name:hash} entries ({@code hash-password} makes the hash)
+   * @param acl                {@code WHO ACCESS PATTERN} rules; empty for the defaults
+   * @param maxConnections     MQTT connections one node accepts (devices included)
+   * @param maxInflight        unacknowledged QoS 1/2 messages per direction per client
+   * @param maxQueuedMessages  messages waiting per session; more are dropped
+   * @param maxPublishRate     PUBLISH packets per second one client may send; 0 = no limit
+   * @param maxSessionExpirySec longest time a session outlives its connection
+   * @param serverKeepAliveSec keep-alive the server imposes on MQTT 5 clients asking for more; 0 = theirs
+   * @param topicAliasMaximum  topic aliases an MQTT 5 client may use toward the server
+   * @param sharedStrategy     how a shared subscription picks its member
+   * @param sysIntervalSec     period of the {@code $SYS/broker/...} topics; 0 = none
+   */
+  public record Broker(boolean allowAnonymous, List<String> users, List<String> acl, int maxConnections,
+                       int maxInflight, int maxQueuedMessages, int maxPublishRate, long maxSessionExpirySec,
+                       int serverKeepAliveSec, int topicAliasMaximum,
+                       io.falconmind.center.broker.SubscriptionTree.SharedStrategy sharedStrategy, int sysIntervalSec) {
   }
 
   public record Grpc(int port) {
@@ -181,11 +203,25 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Grpc grpc, Postgres 
     if (mqtt.maxPacketBytes() < mqtt.maxMessageBytes()) {
       throw new ConfigException("mqtt.maxPacketBytes: must be at least mqtt.maxMessageBytes");
     }
+    Broker broker = new Broker(s.bool("mqtt.allowAnonymous"), s.list("mqtt.users"), s.list("mqtt.acl"),
+        s.integer("mqtt.maxConnections", 1, 10_000_000), s.integer("mqtt.maxInflight", 1, 65535),
+        s.integer("mqtt.maxQueuedMessages", 1, 10_000_000), s.integer("mqtt.maxPublishRate", 0, 10_000_000),
+        s.longValue("mqtt.maxSessionExpirySec", 0, 0xFFFFFFFEL), s.integer("mqtt.serverKeepAliveSec", 0, 65535),
+        s.integer("mqtt.topicAliasMaximum", 0, 65535),
+        io.falconmind.center.broker.SubscriptionTree.SharedStrategy.valueOf(
+            s.oneOf("mqtt.sharedSubscriptionStrategy", "round-robin", "random", "sticky")
+                .toUpperCase(java.util.Locale.ROOT).replace('-', '_')),
+        s.integer("mqtt.sysIntervalSec", 0, 86400));
+    try {
+      new io.falconmind.center.broker.BrokerAccess(broker.allowAnonymous(), broker.users(), broker.acl());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
     return new CenterConfig(
         new Node(nodeId, Path.of(dataDir), portOffset),
         new Http(s.string("http.host"), offsetPort(s, "http.port", portOffset),
             s.integer("http.maxBodyBytes", 1024, 64 * 1024 * 1024)),
-        mqtt,
+        mqtt, broker,
         new Grpc(offsetPort(s, "grpc.port", portOffset)),
         new Postgres(url, s.string("postgres.user"), s.string("postgres.password"),
             s.integer("postgres.poolSize", 1, 256)),

@@ -29,6 +29,9 @@ public final class Main {
     if (args.length > 0 && args[0].equals("simulate")) {
       System.exit(Simulator.run(Arrays.copyOfRange(args, 1, args.length)));
     }
+    if (args.length > 0 && args[0].equals("hash-password")) {
+      System.exit(hashPassword(Arrays.copyOfRange(args, 1, args.length)));
+    }
     if (args.length > 0 && args[0].equals("postgres")) {
       // No exit after a clean stop: that return happens while shutdown hooks run, and exit would block.
       int code = PostgresCommand.run(Arrays.copyOfRange(args, 1, args.length));
@@ -37,6 +40,35 @@ public final class Main {
     }
     int code = runNode(args);
     if (code != 0) System.exit(code);
+  }
+
+  /**
+   * {@code hash-password [PASSWORD]}: prints the stored form of a broker user's password for
+   * {@code mqtt.users} (read from the first line of standard input when not given).
+   */
+  private static int hashPassword(String[] args) {
+    String password;
+    if (args.length > 1 || args.length == 1 && args[0].startsWith("--")) {
+      System.err.println("usage: hash-password [PASSWORD]   (or the password on standard input)");
+      return 2;
+    }
+    if (args.length == 1) {
+      password = args[0];
+    } else {
+      try {
+        password = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8))
+            .readLine();
+      } catch (java.io.IOException e) {
+        System.err.println("cannot read the password: " + e.getMessage());
+        return 1;
+      }
+    }
+    if (password == null || password.isEmpty()) {
+      System.err.println("the password is empty");
+      return 2;
+    }
+    System.out.println(io.falconmind.center.broker.BrokerAccess.hashPassword(password));
+    return 0;
   }
 
   private static int runNode(String[] args) {
@@ -101,7 +133,7 @@ public final class Main {
           overrides.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
         }
         default -> throw new ConfigException("unknown argument '" + args[i]
-            + "' (usage: [--config FILE] [--set key=value]... | simulate --help | postgres --help)");
+            + "' (usage: [--config FILE] [--set key=value]... | simulate --help | postgres --help | hash-password)");
       }
     }
     if (file == null && Files.isReadable(Path.of("conf/center.yaml"))) file = Path.of("conf/center.yaml");

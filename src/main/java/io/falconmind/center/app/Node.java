@@ -5,6 +5,8 @@ import io.falconmind.center.control.ControlClient;
 import io.falconmind.center.control.ControlSnapshot;
 import io.falconmind.center.device.DeviceVerticle;
 import io.falconmind.center.mission.MissionVerticle;
+import io.falconmind.center.broker.Broker;
+import io.falconmind.center.broker.BrokerAccess;
 import io.falconmind.center.mqtt.MqttVerticle;
 import io.falconmind.center.raft.RaftVerticle;
 import io.falconmind.center.store.Database;
@@ -38,6 +40,7 @@ public final class Node {
   private final NodeIdentity identity;
   private final Vertx vertx;
   private final ClusterManager clusterManager;
+  private Broker broker;
   private final PrometheusMeterRegistry registry;
   private final Deque<String> deployments = new ArrayDeque<>();
   private final DataDirLock lock;
@@ -108,7 +111,12 @@ public final class Node {
         .compose(this::deployControlPlane)
         .compose(v -> deploy(() -> new MissionVerticle(config.missions(), config.scheduler()), 1))
         .compose(v -> deploy(() -> new DeviceVerticle(identity.nodeId(), config.mqtt(), registry), 1))
-        .compose(v -> deploy(() -> new MqttVerticle(identity.nodeId(), config.mqtt(), registry), mqttInstances()))
+        .compose(v -> {
+          broker = new Broker(vertx, config.broker(),
+              new BrokerAccess(config.broker().allowAnonymous(), config.broker().users(), config.broker().acl()));
+          broker.start();
+          return deploy(() -> new MqttVerticle(identity.nodeId(), config.mqtt(), broker, registry), mqttInstances());
+        })
         .compose(v -> deploy(() -> new HttpVerticle(identity.nodeId(), config, identity.adminToken(), registry), 1))
         .onSuccess(v -> log.info("node {} started", identity.nodeId()));
   }
@@ -151,6 +159,9 @@ public final class Node {
       }));
     }
     return chain
+        .onComplete(v -> {
+          if (broker != null) broker.stop();
+        })
         .compose(v -> database == null ? Future.<Void>succeededFuture() : database.close().otherwiseEmpty())
         .compose(v -> vertx.close().otherwiseEmpty())
         .onComplete(v -> {

@@ -13,8 +13,6 @@ import io.falconmind.center.device.DeviceTopic;
 import io.falconmind.center.mqtt.OutboundWindow.Outgoing;
 import io.falconmind.center.mqtt.ReasonCodes.CloseReason;
 import io.falconmind.center.mqtt.ReasonCodes.SubscribeRefusal;
-import io.netty.handler.codec.DecoderException;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttProperties.MqttPropertyType;
 import io.netty.handler.codec.mqtt.MqttQoS;
@@ -36,7 +34,6 @@ import io.vertx.mqtt.messages.codes.MqttUnsubAckReasonCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -98,7 +95,10 @@ final class DeviceSession {
     this.ctx = ctx;
     this.endpoint = endpoint;
     this.version = endpoint.protocolVersion();
-    endpoint.closeHandler(v -> terminate(CloseReason.CONNECTION_LOST));
+    endpoint.closeHandler(v -> {
+      ctx.broker().left();
+      terminate(CloseReason.CONNECTION_LOST);
+    });
     endpoint.exceptionHandler(this::onException);
   }
 
@@ -489,17 +489,8 @@ final class DeviceSession {
   // ---- close --------------------------------------------------------------------------------
 
   private void onException(Throwable t) {
-    CloseReason reason;
-    if (t instanceof TooLongFrameException || t.getCause() instanceof TooLongFrameException) {
-      reason = CloseReason.PACKET_TOO_LARGE;
-    } else if (t instanceof DecoderException) {
-      reason = CloseReason.MALFORMED_PACKET;
-    } else if (t instanceof IOException) {
-      reason = CloseReason.CONNECTION_LOST;
-    } else {
-      reason = CloseReason.INTERNAL_ERROR;
-      LOG.warn("connection of {} failed", deviceId, t);
-    }
+    CloseReason reason = ReasonCodes.closeReasonOf(t);
+    if (reason == CloseReason.INTERNAL_ERROR) LOG.warn("connection of {} failed", deviceId, t);
     if (reason != CloseReason.CONNECTION_LOST) {
       ctx.metrics().refused(reason.name().toLowerCase(Locale.ROOT).replace('_', '-'));
       LOG.info("closing connection of '{}': {} ({})", endpoint.clientIdentifier(), reason, t.getMessage());

@@ -1,6 +1,9 @@
 package io.falconmind.center.mqtt;
 
 import io.falconmind.center.app.CenterConfig;
+import io.falconmind.center.broker.Broker;
+import io.vertx.mqtt.MqttAuth;
+import io.vertx.mqtt.MqttEndpoint;
 import io.falconmind.center.control.ControlClient;
 import io.falconmind.center.control.PersistedEvents;
 import io.falconmind.center.device.ProposalRetry;
@@ -16,8 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One instance of the MQTT server of a node, serving device protocol v1 on {@code mqtt.host:port}
- * (MQTT 3.1.1 and 5). Deploy {@code mqtt.instances} instances (0 = one per core) with
+ * One instance of the MQTT server of a node on {@code mqtt.host:port} (MQTT 3.1.1 and 5): device
+ * protocol v1 for devices, and the node's {@link Broker} for every other client. Deploy {@code mqtt.instances} instances (0 = one per core) with
  * {@code deployVerticle(() -> new MqttVerticle(nodeId, config.mqtt(), registry), options)}, after
  * the node's single {@code DeviceVerticle}; Vert.x spreads the connections over the instances, each
  * keeps its connections on its own event loop.
@@ -40,17 +43,20 @@ public final class MqttVerticle extends VerticleBase {
   private final String nodeId;
   private final CenterConfig.Mqtt config;
   private final MeterRegistry registry;
+  private final Broker broker;
   private MqttServer server;
   private SessionRegistry sessions;
 
   /**
    * @param nodeId   id of this node, as in {@code DeviceConnected}
    * @param config   the {@code mqtt} section
+   * @param broker   the node's broker (shared by its instances): serves every client that is not a device
    * @param registry where the {@code center_mqtt_*} meters go
    */
-  public MqttVerticle(String nodeId, CenterConfig.Mqtt config, MeterRegistry registry) {
+  public MqttVerticle(String nodeId, CenterConfig.Mqtt config, Broker broker, MeterRegistry registry) {
     this.nodeId = nodeId;
     this.config = config;
+    this.broker = broker;
     this.registry = registry;
   }
 
@@ -63,7 +69,7 @@ public final class MqttVerticle extends VerticleBase {
     MqttMetrics metrics = new MqttMetrics(registry, vertx);
     sessions = new SessionRegistry(vertx, nodeId, new SessionStore(vertx));
     SessionContext ctx = new SessionContext(vertx, nodeId, config, control, statuses, retry, metrics, sessions,
-        System::currentTimeMillis);
+        broker, System::currentTimeMillis);
     ConnectAuthenticator authenticator = new ConnectAuthenticator(control);
     EventRouter router = new EventRouter(nodeId, sessions);
 
@@ -74,7 +80,7 @@ public final class MqttVerticle extends VerticleBase {
       for (DeviceSession s : sessions.snapshot()) s.resendDue(now);
     });
     server = MqttServer.create(vertx, options())
-        .endpointHandler(endpoint -> new DeviceSession(ctx, endpoint).connect(authenticator))
+        .endpointHandler(endpoint -> accept(endpoint, ctx, authenticator))
         .exceptionHandler(t -> LOG.debug("MQTT connection refused before CONNECT: {}", t.getMessage()));
     return Future.join(persisted.completion(), sessions.start(), server.listen(config.port(), config.host()))
         .onSuccess(v -> LOG.info("MQTT server instance listening on {}:{}", config.host(), server.actualPort()));
@@ -84,6 +90,26 @@ public final class MqttVerticle extends VerticleBase {
   public Future<?> stop() {
     if (sessions != null) sessions.closeAll(CloseReason.SHUTTING_DOWN);
     return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  /**
+   * A client with a broker username, or without credentials where anonymous clients are allowed,
+   * is a broker client; any other is a device (device protocol v1).
+   */
+  private void accept(MqttEndpoint endpoint, SessionContext ctx, ConnectAuthenticator authenticator) {
+    if (!broker.admit()) {
+      broker.stats().refused();
+      LOG.info("MQTT client '{}' refused: {} connections on this node", endpoint.clientIdentifier(), broker.connectionCount());
+      endpoint.reject(ReasonCodes.connack(ReasonCodes.ConnectRefusal.QUOTA_EXCEEDED, endpoint.protocolVersion()));
+      return;
+    }
+    MqttAuth auth = endpoint.auth();
+    boolean brokerClient = auth == null ? broker.access().allowAnonymous() : broker.access().isUser(auth.getUsername());
+    if (brokerClient) {
+      new BrokerConnection(broker, config.maxPacketBytes(), endpoint, vertx).connect();
+    } else {
+      new DeviceSession(ctx, endpoint).connect(authenticator);
+    }
   }
 
   /** The port actually bound (when {@code mqtt.port} is 0). */

@@ -1,11 +1,15 @@
 package io.falconmind.center.mqtt;
 
 import io.falconmind.center.device.DeviceProtocolException;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
 import io.vertx.mqtt.messages.codes.MqttPubAckReasonCode;
 import io.vertx.mqtt.messages.codes.MqttSubAckReasonCode;
+
+import java.io.IOException;
 
 /**
  * The one place that decides how a refusal or a closed connection shows on the wire, per protocol
@@ -26,7 +30,11 @@ final class ReasonCodes {
     /** Client id and username differ. */
     CLIENT_ID_MISMATCH,
     /** The control plane could not be asked. */
-    SERVER_UNAVAILABLE
+    SERVER_UNAVAILABLE,
+    /** Broker: wrong or missing username/password, or anonymous clients are not allowed. */
+    NOT_AUTHORIZED,
+    /** The node holds {@code mqtt.maxConnections} connections already. */
+    QUOTA_EXCEEDED
   }
 
   /** Why the server ends a connection. */
@@ -50,7 +58,15 @@ final class ReasonCodes {
     /** This server instance stops. */
     SHUTTING_DOWN,
     /** A failure of ours while handling a packet. */
-    INTERNAL_ERROR
+    INTERNAL_ERROR,
+    /** Broker: a PUBLISH topic name with a wildcard, NUL or nothing. */
+    TOPIC_NAME_INVALID,
+    /** Broker: a topic alias of 0, above the maximum, or unknown. */
+    TOPIC_ALIAS_INVALID,
+    /** Broker: more unreleased QoS 2 messages than the Receive Maximum the server announced. */
+    RECEIVE_MAXIMUM_EXCEEDED,
+    /** Broker: more PUBLISH packets per second than {@code mqtt.maxPublishRate}. */
+    MESSAGE_RATE_TOO_HIGH
   }
 
   private ReasonCodes() {
@@ -64,6 +80,12 @@ final class ReasonCodes {
             : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED;
       case SERVER_UNAVAILABLE:
         return v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE_5
+            : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE;
+      case NOT_AUTHORIZED:
+        return v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5
+            : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED;
+      case QUOTA_EXCEEDED:
+        return v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_QUOTA_EXCEEDED
             : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE;
       default:
         return v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD
@@ -119,8 +141,20 @@ final class ReasonCodes {
       case SERVER_UNAVAILABLE: return MqttDisconnectReasonCode.SERVER_BUSY;
       case SHUTTING_DOWN: return MqttDisconnectReasonCode.SERVER_SHUTTING_DOWN;
       case INTERNAL_ERROR: return MqttDisconnectReasonCode.IMPLEMENTATION_SPECIFIC_ERROR;
+      case TOPIC_NAME_INVALID: return MqttDisconnectReasonCode.TOPIC_NAME_INVALID;
+      case TOPIC_ALIAS_INVALID: return MqttDisconnectReasonCode.TOPIC_ALIAS_INVALID;
+      case RECEIVE_MAXIMUM_EXCEEDED: return MqttDisconnectReasonCode.RECEIVE_MAXIMUM_EXCEEDED;
+      case MESSAGE_RATE_TOO_HIGH: return MqttDisconnectReasonCode.MESSAGE_RATE_TOO_HIGH;
       default: return null;
     }
+  }
+
+  /** Why a connection whose pipeline failed with {@code t} is closed. */
+  static CloseReason closeReasonOf(Throwable t) {
+    if (t instanceof TooLongFrameException || t.getCause() instanceof TooLongFrameException) return CloseReason.PACKET_TOO_LARGE;
+    if (t instanceof DecoderException) return CloseReason.MALFORMED_PACKET;
+    if (t instanceof IOException) return CloseReason.CONNECTION_LOST;
+    return CloseReason.INTERNAL_ERROR;
   }
 
   /** Whether the closed session's device stays online (another session replaced it). */

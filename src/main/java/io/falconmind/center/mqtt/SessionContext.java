@@ -1,6 +1,7 @@
 package io.falconmind.center.mqtt;
 
 import io.falconmind.center.app.CenterConfig;
+import io.falconmind.center.broker.Broker;
 import io.falconmind.center.control.ControlClient;
 import io.falconmind.center.device.ProposalRetry;
 import io.falconmind.center.device.StatusBatcher;
@@ -11,7 +12,7 @@ import java.util.function.LongSupplier;
 /** What every session of one MQTT server instance shares: collaborators of that instance. */
 record SessionContext(Vertx vertx, String nodeId, CenterConfig.Mqtt config, ControlClient control,
                       StatusBatcher statuses, ProposalRetry retry, MqttMetrics metrics,
-                      SessionRegistry registry, LongSupplier clock) {
+                      SessionRegistry registry, Broker broker, LongSupplier clock) {
 
   /** Messages the server keeps in flight to one client at most, whatever its receive maximum. */
   static final int MAX_IN_FLIGHT = 64;

@@ -1,0 +1,299 @@
+package io.falconmind.center.broker;
+
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The MQTT session of one client id: its subscriptions, the messages waiting for it, the QoS 1
+ * and 2 messages in flight to it, and the QoS 2 packet ids it sent that await PUBREL. Outlives its
+ * connection when the session is persistent (3.1.1 clean session false, MQTT 5 session expiry).
+ *
+ * <p>Thread-safe: any event loop may {@link #offer} a message; the queue and the flight are
+ * guarded by this object, and only the attached connection's context writes to the wire, in
+ * {@link #pump()}, which one offer schedules for every burst. Messages from one publisher are
+ * queued, and so written, in the order they were offered.
+ */
+public final class BrokerSession {
+
+  /** A message waiting for, or in flight to, this session's client. */
+  public record Outgoing(Publication publication, int qos, boolean retain, List<Integer> identifiers) {
+  }
+
+  /** What an unacknowledged outgoing QoS 1/2 message waits for. */
+  enum Awaiting {
+    PUBACK, PUBREC, PUBCOMP
+  }
+
+  static final class InFlight {
+    final Outgoing message;
+    Awaiting awaiting;
+
+    InFlight(Outgoing message, Awaiting awaiting) {
+      this.message = message;
+      this.awaiting = awaiting;
+    }
+  }
+
+  /** Where a session writes: its client's live connection. */
+  public interface Wire {
+    Context context();
+
+    /** Writes a PUBLISH (on {@link #context()}). */
+    void publish(Outgoing message, int packetId, boolean dup);
+
+    /** Writes a PUBREL (on {@link #context()}). */
+    void release(int packetId);
+  }
+
+  private final String clientId;
+  private final int maxQueued;
+  private final Map<String, Subscription> subscriptions = new HashMap<>();
+  private final ArrayDeque<Outgoing> queue = new ArrayDeque<>();
+  private final LinkedHashMap<Integer, InFlight> inFlight = new LinkedHashMap<>();
+  private final Set<Integer> receivedQos2 = new HashSet<>();
+  private final BrokerStats stats;
+  private Wire wire;
+  private int window = 1;
+  private int nextPacketId = 1;
+  private boolean pumpScheduled;
+  /** Seconds the session outlives its connection; 0 = ends with it, -1 = never expires. */
+  private long expirySec;
+  private long disconnectedAt;
+
+  BrokerSession(String clientId, int maxQueued, BrokerStats stats) {
+    this.clientId = clientId;
+    this.maxQueued = maxQueued;
+    this.stats = stats;
+  }
+
+  public String clientId() {
+    return clientId;
+  }
+
+  public synchronized boolean online() {
+    return wire != null;
+  }
+
+  public synchronized long expirySec() {
+    return expirySec;
+  }
+
+  public synchronized void expirySec(long seconds) {
+    this.expirySec = seconds;
+  }
+
+  /** Whether the session has outlived its expiry interval while its client was away. */
+  public synchronized boolean expired(long now) {
+    return wire == null && expirySec >= 0 && now - disconnectedAt >= expirySec * 1000;
+  }
+
+  // ---- subscriptions (changed on the client's connection context) ---------------------------
+
+  public synchronized Subscription subscription(String key) {
+    return subscriptions.get(key);
+  }
+
+  public synchronized Subscription putSubscription(Subscription s) {
+    return subscriptions.put(s.key(), s);
+  }
+
+  public synchronized Subscription removeSubscription(String key) {
+    return subscriptions.remove(key);
+  }
+
+  public synchronized List<Subscription> subscriptions() {
+    return new ArrayList<>(subscriptions.values());
+  }
+
+  // ---- inbound QoS 2 ------------------------------------------------------------------------
+
+  /** Records a QoS 2 PUBLISH; false when its packet id is already awaiting PUBREL (a duplicate). */
+  public synchronized boolean receivedQos2(int packetId) {
+    return receivedQos2.add(packetId);
+  }
+
+  public synchronized void released(int packetId) {
+    receivedQos2.remove(packetId);
+  }
+
+  public synchronized int awaitingRelease() {
+    return receivedQos2.size();
+  }
+
+  // ---- outbound -----------------------------------------------------------------------------
+
+  /**
+   * Queues a message for the client. QoS 0 messages are dropped while the client is away; any
+   * message beyond {@code maxQueued} waiting messages is dropped (and counted).
+   */
+  public void offer(Outgoing message) {
+    Wire target;
+    synchronized (this) {
+      if (wire == null && message.qos() == 0) {
+        stats.dropped();
+        return;
+      }
+      if (queue.size() >= maxQueued) {
+        stats.dropped();
+        return;
+      }
+      queue.add(message);
+      if (wire == null || pumpScheduled) return;
+      pumpScheduled = true;
+      target = wire;
+    }
+    target.context().runOnContext(v -> pump());
+  }
+
+  /**
+   * Attaches the client's new connection: in-flight messages are sent again (PUBLISH with DUP, or
+   * PUBREL), then what waited is sent. Runs on the connection's context.
+   *
+   * @param receiveMaximum how many QoS 1/2 messages the client accepts unacknowledged
+   */
+  public void attach(Wire connection, int receiveMaximum) {
+    List<Map.Entry<Integer, InFlight>> resend;
+    synchronized (this) {
+      wire = connection;
+      window = Math.max(1, receiveMaximum);
+      pumpScheduled = true;
+      resend = new ArrayList<>(inFlight.entrySet());
+    }
+    for (Map.Entry<Integer, InFlight> e : resend) {
+      if (e.getValue().awaiting == Awaiting.PUBCOMP) {
+        connection.release(e.getKey());
+      } else {
+        connection.publish(e.getValue().message, e.getKey(), true);
+      }
+    }
+    pump();
+  }
+
+  /** Detaches a closed connection (only if it is still the attached one). */
+  public synchronized void detach(Wire connection, long now) {
+    if (wire != connection) return;
+    wire = null;
+    disconnectedAt = now;
+    pumpScheduled = false;
+    queue.removeIf(m -> m.qos() == 0);
+  }
+
+  public synchronized boolean attachedTo(Wire connection) {
+    return wire == connection;
+  }
+
+  /** Writes what the window allows. Runs on the attached connection's context. */
+  public void pump() {
+    Wire target;
+    List<Object[]> batch = new ArrayList<>();
+    long now = System.currentTimeMillis();
+    synchronized (this) {
+      target = wire;
+      if (target == null) return;
+      if (Vertx.currentContext() != target.context()) {
+        // scheduled for a connection that has since been replaced
+        Wire moved = target;
+        moved.context().runOnContext(v -> pump());
+        return;
+      }
+      pumpScheduled = false;
+      while (!queue.isEmpty()) {
+        Outgoing next = queue.peek();
+        if (next.qos() > 0 && inFlight.size() >= window) break;
+        queue.poll();
+        if (next.publication().expired(now)) {
+          stats.expired();
+          continue;
+        }
+        int packetId = 0;
+        if (next.qos() > 0) {
+          packetId = allocatePacketId();
+          inFlight.put(packetId, new InFlight(next, next.qos() == 1 ? Awaiting.PUBACK : Awaiting.PUBREC));
+        }
+        batch.add(new Object[] {next, packetId});
+      }
+    }
+    for (Object[] item : batch) target.publish((Outgoing) item[0], (Integer) item[1], false);
+  }
+
+  /** PUBACK of a QoS 1 message; frees its slot. */
+  public void acknowledged(int packetId) {
+    completeIf(packetId, Awaiting.PUBACK);
+  }
+
+  /** PUBREC of a QoS 2 message: now awaiting PUBCOMP. False for an unknown packet id. */
+  public synchronized boolean received(int packetId) {
+    InFlight f = inFlight.get(packetId);
+    if (f == null || f.awaiting == Awaiting.PUBACK) return false;
+    f.awaiting = Awaiting.PUBCOMP;
+    return true;
+  }
+
+  /** PUBREC with an error reason (MQTT 5): the message is done with. */
+  public void refused(int packetId) {
+    completeIf(packetId, Awaiting.PUBREC);
+  }
+
+  /** A QoS 1/2 message that could not be sent (too large for the client); frees its slot. */
+  public void abandoned(int packetId) {
+    Awaiting awaiting;
+    synchronized (this) {
+      InFlight f = inFlight.get(packetId);
+      if (f == null) return;
+      awaiting = f.awaiting;
+    }
+    completeIf(packetId, awaiting);
+  }
+
+  /** PUBCOMP of a QoS 2 message; frees its slot. */
+  public void completed(int packetId) {
+    completeIf(packetId, Awaiting.PUBCOMP);
+  }
+
+  private void completeIf(int packetId, Awaiting expected) {
+    Wire target;
+    synchronized (this) {
+      InFlight f = inFlight.get(packetId);
+      if (f == null || f.awaiting != expected) return;
+      inFlight.remove(packetId);
+      if (queue.isEmpty() || wire == null || pumpScheduled) return;
+      pumpScheduled = true;
+      target = wire;
+    }
+    target.context().runOnContext(v -> pump());
+  }
+
+  public synchronized int queued() {
+    return queue.size();
+  }
+
+  public synchronized int inFlightCount() {
+    return inFlight.size();
+  }
+
+  /** Ends the session for good: what waited is dropped. */
+  public synchronized void discard() {
+    queue.clear();
+    inFlight.clear();
+    receivedQos2.clear();
+    subscriptions.clear();
+  }
+
+  private int allocatePacketId() {
+    for (int tries = 0; tries < 65535; tries++) {
+      int id = nextPacketId;
+      nextPacketId = nextPacketId == 65535 ? 1 : nextPacketId + 1;
+      if (!inFlight.containsKey(id)) return id;
+    }
+    throw new IllegalStateException("no free packet id");
+  }
+}

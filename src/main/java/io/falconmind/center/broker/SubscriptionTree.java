@@ -1,0 +1,222 @@
+package io.falconmind.center.broker;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+/**
+ * The subscriptions of a node's clients, as a tree of topic levels, matched against topic names
+ * with the MQTT rules: {@code +} matches one whole level, {@code #} the rest (its parent level
+ * included), and a filter starting with a wildcard never matches a topic starting with {@code $}.
+ *
+ * <p>Thread-safe: matching is lock-free and runs on any event loop; changes are serialized by one
+ * lock and prune the levels they empty. A match that runs concurrently with a change sees the tree
+ * either before or after it, per level.
+ */
+public final class SubscriptionTree {
+
+  /** How one member of a shared subscription group is picked for each message. */
+  public enum SharedStrategy {
+    /** Members in turn. */
+    ROUND_ROBIN,
+    /** Any member, at random. */
+    RANDOM,
+    /** The same member for the same publisher, so one publisher's messages stay in order. */
+    STICKY
+  }
+
+  /**
+   * One client's share of a message: the highest QoS over its matching subscriptions, and what
+   * those subscriptions ask for.
+   */
+  public static final class Match {
+    final String clientId;
+    int qos;
+    boolean retainAsPublished;
+    final boolean shared;
+    List<Integer> identifiers;
+
+    Match(String clientId, boolean shared) {
+      this.clientId = clientId;
+      this.shared = shared;
+    }
+
+    public String clientId() {
+      return clientId;
+    }
+
+    public int qos() {
+      return qos;
+    }
+
+    public boolean retainAsPublished() {
+      return retainAsPublished;
+    }
+
+    /** Delivered through a shared subscription (never with the RETAIN flag of a retained message). */
+    public boolean shared() {
+      return shared;
+    }
+
+    /** MQTT 5 subscription identifiers of the matching subscriptions; empty when none. */
+    public List<Integer> identifiers() {
+      return identifiers == null ? List.of() : identifiers;
+    }
+
+    void add(Subscription s) {
+      qos = Math.max(qos, s.qos());
+      retainAsPublished |= s.retainAsPublished();
+      if (s.identifier() > 0) {
+        if (identifiers == null) identifiers = new ArrayList<>(2);
+        identifiers.add(s.identifier());
+      }
+    }
+  }
+
+  private static final class Level {
+    final ConcurrentHashMap<String, Level> children = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, Subscription> subscribers = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, Group> groups = new ConcurrentHashMap<>();
+
+    boolean isEmpty() {
+      return children.isEmpty() && subscribers.isEmpty() && groups.isEmpty();
+    }
+  }
+
+  private record Member(String clientId, Subscription subscription) {
+  }
+
+  private static final class Group {
+    final CopyOnWriteArrayList<Member> members = new CopyOnWriteArrayList<>();
+    final AtomicInteger next = new AtomicInteger();
+  }
+
+  private final Level root = new Level();
+  private final Object changes = new Object();
+  private final SharedStrategy strategy;
+  private final AtomicInteger count = new AtomicInteger();
+
+  public SubscriptionTree(SharedStrategy strategy) {
+    this.strategy = strategy;
+  }
+
+  /** Number of subscriptions held. */
+  public int size() {
+    return count.get();
+  }
+
+  /** Adds or replaces {@code clientId}'s subscription to {@code s.filter()} (in its share group, if any). */
+  public boolean subscribe(String clientId, Subscription s) {
+    synchronized (changes) {
+      Level level = root;
+      for (String part : s.filter().split("/", -1)) level = level.children.computeIfAbsent(part, k -> new Level());
+      boolean added;
+      if (s.shareGroup() == null) {
+        added = level.subscribers.put(clientId, s) == null;
+      } else {
+        Group g = level.groups.computeIfAbsent(s.shareGroup(), k -> new Group());
+        added = g.members.removeIf(m -> m.clientId().equals(clientId)) ? false : true;
+        g.members.add(new Member(clientId, s));
+      }
+      if (added) count.incrementAndGet();
+      return added;
+    }
+  }
+
+  /** Removes {@code clientId}'s subscription to {@code filter} in {@code shareGroup} (null: ordinary). */
+  public boolean unsubscribe(String clientId, String filter, String shareGroup) {
+    synchronized (changes) {
+      String[] parts = filter.split("/", -1);
+      Level[] path = new Level[parts.length + 1];
+      path[0] = root;
+      for (int i = 0; i < parts.length; i++) {
+        path[i + 1] = path[i].children.get(parts[i]);
+        if (path[i + 1] == null) return false;
+      }
+      Level leaf = path[parts.length];
+      boolean removed;
+      if (shareGroup == null) {
+        removed = leaf.subscribers.remove(clientId) != null;
+      } else {
+        Group g = leaf.groups.get(shareGroup);
+        removed = g != null && g.members.removeIf(m -> m.clientId().equals(clientId));
+        if (g != null && g.members.isEmpty()) leaf.groups.remove(shareGroup);
+      }
+      if (removed) count.decrementAndGet();
+      for (int i = parts.length; i > 0 && path[i].isEmpty(); i--) path[i - 1].children.remove(parts[i - 1], path[i]);
+      return removed;
+    }
+  }
+
+  /**
+   * Who receives a message published to {@code topic}: one entry per client with ordinary
+   * subscriptions (merged), then one per shared group, its member picked by the strategy among
+   * those {@code available} (any member when none is).
+   *
+   * @param publisher the publishing client id (for no-local and the sticky strategy), or null
+   */
+  public List<Match> match(String topic, String publisher, Predicate<String> available) {
+    Map<String, Match> ordinary = new HashMap<>();
+    List<Match> shared = null;
+    String[] parts = topic.split("/", -1);
+    List<Level> hits = new ArrayList<>();
+    collect(root, parts, 0, topic.startsWith("$"), hits);
+    for (Level level : hits) {
+      for (Map.Entry<String, Subscription> e : level.subscribers.entrySet()) {
+        Subscription s = e.getValue();
+        if (s.noLocal() && e.getKey().equals(publisher)) continue;
+        ordinary.computeIfAbsent(e.getKey(), id -> new Match(id, false)).add(s);
+      }
+      if (!level.groups.isEmpty()) {
+        for (Group g : level.groups.values()) {
+          Member m = pick(g, publisher, available);
+          if (m == null) continue;
+          Match match = new Match(m.clientId(), true);
+          match.add(m.subscription());
+          if (shared == null) shared = new ArrayList<>(2);
+          shared.add(match);
+        }
+      }
+    }
+    List<Match> out = new ArrayList<>(ordinary.size() + (shared == null ? 0 : shared.size()));
+    out.addAll(ordinary.values());
+    if (shared != null) out.addAll(shared);
+    return out;
+  }
+
+  private static void collect(Level level, String[] parts, int i, boolean dollar, List<Level> hits) {
+    boolean top = i == 0;
+    Level hash = top && dollar ? null : level.children.get("#");
+    if (hash != null) hits.add(hash);
+    if (i == parts.length) {
+      hits.add(level);
+      return;
+    }
+    Level exact = level.children.get(parts[i]);
+    if (exact != null) collect(exact, parts, i + 1, dollar, hits);
+    Level plus = top && dollar ? null : level.children.get("+");
+    if (plus != null) collect(plus, parts, i + 1, dollar, hits);
+  }
+
+  private Member pick(Group g, String publisher, Predicate<String> available) {
+    List<Member> members = g.members;
+    int n = members.size();
+    if (n == 0) return null;
+    int start = switch (strategy) {
+      case ROUND_ROBIN -> Math.floorMod(g.next.getAndIncrement(), n);
+      case RANDOM -> ThreadLocalRandom.current().nextInt(n);
+      case STICKY -> Math.floorMod(publisher == null ? 0 : publisher.hashCode(), n);
+    };
+    for (int k = 0; k < n; k++) {
+      Member m = members.get((start + k) % n);
+      if (available.test(m.clientId())) return m;
+    }
+    return members.get(start % n);
+  }
+}
