@@ -8,6 +8,7 @@ import io.falconmind.center.mission.MissionVerticle;
 import io.falconmind.center.broker.Broker;
 import io.falconmind.center.broker.BrokerAccess;
 import io.falconmind.center.mqtt.MqttVerticle;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.falconmind.center.raft.RaftVerticle;
 import io.falconmind.center.store.Database;
 import io.falconmind.center.store.StoreVerticle;
@@ -115,7 +116,9 @@ public final class Node {
           broker = new Broker(vertx, config.broker(),
               new BrokerAccess(config.broker().allowAnonymous(), config.broker().users(), config.broker().acl()));
           broker.start();
-          return deploy(() -> new MqttVerticle(identity.nodeId(), config.mqtt(), broker, registry), mqttInstances());
+          Future<Void> joined = clusterManager instanceof HazelcastClusterManager hz
+              ? broker.joinCluster(hz.getHazelcastInstance(), identity.nodeId()) : Future.succeededFuture();
+          return joined.compose(x -> deploy(() -> new MqttVerticle(identity.nodeId(), config.mqtt(), broker, registry), mqttInstances()));
         })
         .compose(v -> deploy(() -> new HttpVerticle(identity.nodeId(), config, identity.adminToken(), registry), 1))
         .onSuccess(v -> log.info("node {} started", identity.nodeId()));

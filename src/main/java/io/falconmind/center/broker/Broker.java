@@ -3,6 +3,7 @@ package io.falconmind.center.broker;
 import io.falconmind.center.app.CenterConfig;
 import io.falconmind.center.mqtt.TopicFilter;
 import io.netty.handler.codec.mqtt.MqttProperties;
+import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -53,6 +54,7 @@ public final class Broker {
   private final Map<String, PendingWill> wills = new ConcurrentHashMap<>();
   private final AtomicInteger connections = new AtomicInteger();
   private final List<Long> timers = new ArrayList<>();
+  private volatile BrokerCluster cluster;
 
   public Broker(Vertx vertx, CenterConfig.Broker config, BrokerAccess access) {
     this.vertx = vertx;
@@ -70,6 +72,19 @@ public final class Broker {
 
   public void stop() {
     timers.forEach(vertx::cancelTimer);
+    if (cluster != null) cluster.stop();
+  }
+
+  /**
+   * Makes this node's broker part of the cluster's: routes and retained messages shared through
+   * {@code hazelcast}, publications forwarded to the nodes with subscribers. Call before the
+   * first client connects.
+   *
+   * @param nodeId this node's id (unique in the cluster)
+   */
+  public Future<Void> joinCluster(HazelcastInstance hazelcast, String nodeId) {
+    BrokerCluster c = new BrokerCluster(vertx, nodeId, hazelcast, retained, config.sharedStrategy());
+    return c.start(this::deliver, this::handOver).onSuccess(v -> cluster = c);
   }
 
   public CenterConfig.Broker config() {
@@ -120,11 +135,58 @@ public final class Broker {
    * Records {@code connection} as the live one of {@code clientId} and closes the one it replaces,
    * if any; completes once that one is closed (its will handled).
    */
-  public Future<Void> takeOver(String clientId, Live connection) {
+  public Future<Void> takeOver(String clientId, Live connection, boolean cleanStart) {
     Live previous = live.put(clientId, connection);
-    if (previous == null || previous == connection) return Future.succeededFuture();
-    return Future.<Void>future(p -> previous.context().runOnContext(v -> previous.takeOver().onComplete(p)))
+    Future<Void> local = previous == null || previous == connection ? Future.succeededFuture() : close(previous);
+    BrokerCluster c = cluster;
+    if (c == null) return local;
+    return local.compose(v -> c.claim(clientId, cleanStart))
+        .map(state -> {
+          if (state != null) adopt(clientId, state);
+          return (Void) null;
+        });
+  }
+
+  private static Future<Void> close(Live connection) {
+    return Future.<Void>future(p -> connection.context().runOnContext(v -> connection.takeOver().onComplete(p)))
         .otherwiseEmpty();
+  }
+
+  /**
+   * Another node takes {@code clientId} over: its connection here is closed, its pending will
+   * cancelled (or published, when the new connection starts clean), and its session ended here.
+   * Completes with the session to carry on there, or null.
+   */
+  Future<SessionState> handOver(String clientId, boolean cleanStart) {
+    Live connection = live.remove(clientId);
+    Future<Void> closed = connection == null ? Future.succeededFuture() : close(connection);
+    return closed.map(v -> {
+      PendingWill pending = wills.remove(clientId);
+      if (pending != null) {
+        vertx.cancelTimer(pending.timerId());
+        if (cleanStart) publish(pending.will());
+      }
+      BrokerSession s = sessions.get(clientId);
+      if (s == null) return null;
+      SessionState state = cleanStart || s.expired(System.currentTimeMillis()) ? null
+          : new SessionState(s.subscriptions(), s.takeOwed());
+      end(s);
+      return state;
+    });
+  }
+
+  /** Takes on a session handed over by another node. */
+  private void adopt(String clientId, SessionState state) {
+    BrokerSession session = sessions.computeIfAbsent(clientId, id -> new BrokerSession(id, config.maxQueuedMessages(), stats));
+    // kept until the connecting client's CONNECT sets its expiry
+    session.expirySec(-1);
+    for (Subscription s : state.subscriptions()) {
+      if (session.putSubscription(s) != null) continue;
+      tree.subscribe(clientId, s);
+      BrokerCluster c = cluster;
+      if (c != null) c.subscribed(s.filter(), s.shareGroup());
+    }
+    for (BrokerSession.Outgoing o : state.owed()) session.offer(o);
   }
 
   /** Forgets {@code connection} as {@code clientId}'s live connection, if it still is. */
@@ -192,7 +254,9 @@ public final class Broker {
 
   private void end(BrokerSession session) {
     if (!sessions.remove(session.clientId(), session)) return;
-    for (Subscription s : session.subscriptions()) tree.unsubscribe(session.clientId(), s.filter(), s.shareGroup());
+    BrokerCluster c = cluster;
+    if (c != null) c.sessionEnded(session.clientId());
+    for (Subscription s : session.subscriptions()) forget(session, s);
     session.discard();
   }
 
@@ -217,6 +281,8 @@ public final class Broker {
   public void subscribe(BrokerSession session, Subscription s) {
     Subscription previous = session.putSubscription(s);
     tree.subscribe(session.clientId(), s);
+    BrokerCluster c = cluster;
+    if (previous == null && c != null) c.subscribed(s.filter(), s.shareGroup());
     if (s.shareGroup() != null || s.retainHandling() == 2 || s.retainHandling() == 1 && previous != null) return;
     long now = System.currentTimeMillis();
     List<Integer> ids = s.identifier() > 0 ? List.of(s.identifier()) : List.of();
@@ -235,22 +301,64 @@ public final class Broker {
   public boolean unsubscribe(BrokerSession session, String key) {
     Subscription s = session.removeSubscription(key);
     if (s == null) return false;
-    tree.unsubscribe(session.clientId(), s.filter(), s.shareGroup());
+    forget(session, s);
     return true;
+  }
+
+  private void forget(BrokerSession session, Subscription s) {
+    tree.unsubscribe(session.clientId(), s.filter(), s.shareGroup());
+    BrokerCluster c = cluster;
+    if (c != null) c.unsubscribed(s.filter(), s.shareGroup());
   }
 
   // ---- publishing ----------------------------------------------------------------------------
 
-  /** Routes a publication to every matching session, and keeps or clears it as retained. */
+  /**
+   * Routes a publication to every matching session in the cluster (one message per other node
+   * with subscribers), and keeps or clears it as retained.
+   */
   public void publish(Publication p) {
+    BrokerCluster c = cluster;
     if (p.retain()) {
-      if (p.payload().length() == 0) {
-        retained.remove(p.topic());
+      retainLocally(p);
+      if (c != null) c.retain(p);
+    }
+    if (c == null) {
+      deliver(p, true, null);
+      return;
+    }
+    for (BrokerCluster.Target t : c.targets(p)) {
+      if (c.isLocal(t.node())) {
+        deliver(p, t.ordinary(), t.groups());
       } else {
-        retained.put(p.topic(), p);
+        c.forward(t, p);
       }
     }
-    for (SubscriptionTree.Match m : tree.match(p.topic(), p.publisher(), this::online)) {
+  }
+
+  /** Publishes to this node's sessions only (the node's own {@code $SYS} topics). */
+  private void publishLocally(Publication p) {
+    if (p.retain()) retainLocally(p);
+    deliver(p, true, null);
+  }
+
+  private void retainLocally(Publication p) {
+    if (p.payload().length() == 0) {
+      retained.remove(p.topic());
+    } else {
+      retained.put(p.topic(), p);
+    }
+  }
+
+  /**
+   * Offers {@code p} to the local sessions: those with ordinary subscriptions when
+   * {@code ordinary}, and one member of each shared group named in {@code groups} (every group
+   * when null).
+   */
+  private void deliver(Publication p, boolean ordinary, List<String> groups) {
+    var matches = groups == null ? tree.match(p.topic(), p.publisher(), this::online)
+        : tree.match(p.topic(), p.publisher(), this::online, ordinary, groups::contains);
+    for (SubscriptionTree.Match m : matches) {
       BrokerSession session = sessions.get(m.clientId());
       if (session == null) continue;
       boolean retain = !m.shared() && m.retainAsPublished() && p.retain();
@@ -281,7 +389,7 @@ public final class Broker {
   }
 
   private void sys(String name, Object value) {
-    publish(new Publication("$SYS/broker/" + name, Buffer.buffer(String.valueOf(value)), 0, true,
+    publishLocally(new Publication("$SYS/broker/" + name, Buffer.buffer(String.valueOf(value)), 0, true,
         MqttProperties.NO_PROPERTIES, 0, null));
   }
 

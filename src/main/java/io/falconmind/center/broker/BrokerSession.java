@@ -280,6 +280,21 @@ public final class BrokerSession {
     return inFlight.size();
   }
 
+  /**
+   * What is owed to the client, for a session that moves to another node: the messages in flight
+   * (to be sent again) followed by those waiting. The session keeps nothing of them.
+   */
+  public synchronized List<Outgoing> takeOwed() {
+    List<Outgoing> owed = new ArrayList<>(inFlight.size() + queue.size());
+    for (InFlight f : inFlight.values()) {
+      if (f.awaiting != Awaiting.PUBCOMP) owed.add(f.message);
+    }
+    owed.addAll(queue);
+    inFlight.clear();
+    queue.clear();
+    return owed;
+  }
+
   /** Ends the session for good: what waited is dropped. */
   public synchronized void discard() {
     queue.clear();

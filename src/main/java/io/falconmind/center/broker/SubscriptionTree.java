@@ -39,12 +39,14 @@ public final class SubscriptionTree {
     final String clientId;
     int qos;
     boolean retainAsPublished;
-    final boolean shared;
+    final String group;
+    final String groupFilter;
     List<Integer> identifiers;
 
-    Match(String clientId, boolean shared) {
+    Match(String clientId, String group, String groupFilter) {
       this.clientId = clientId;
-      this.shared = shared;
+      this.group = group;
+      this.groupFilter = groupFilter;
     }
 
     public String clientId() {
@@ -61,7 +63,12 @@ public final class SubscriptionTree {
 
     /** Delivered through a shared subscription (never with the RETAIN flag of a retained message). */
     public boolean shared() {
-      return shared;
+      return group != null;
+    }
+
+    /** The shared-subscription key ({@link #groupKey}) this match was picked for, or null. */
+    public String groupKey() {
+      return group == null ? null : SubscriptionTree.groupKey(group, groupFilter);
     }
 
     /** MQTT 5 subscription identifiers of the matching subscriptions; empty when none. */
@@ -93,8 +100,20 @@ public final class SubscriptionTree {
   }
 
   private static final class Group {
+    final String name;
+    final String filter;
     final CopyOnWriteArrayList<Member> members = new CopyOnWriteArrayList<>();
     final AtomicInteger next = new AtomicInteger();
+
+    Group(String name, String filter) {
+      this.name = name;
+      this.filter = filter;
+    }
+  }
+
+  /** Names one shared subscription group on one filter. */
+  public static String groupKey(String group, String filter) {
+    return group + "\u0000" + filter;
   }
 
   private final Level root = new Level();
@@ -120,7 +139,7 @@ public final class SubscriptionTree {
       if (s.shareGroup() == null) {
         added = level.subscribers.put(clientId, s) == null;
       } else {
-        Group g = level.groups.computeIfAbsent(s.shareGroup(), k -> new Group());
+        Group g = level.groups.computeIfAbsent(s.shareGroup(), k -> new Group(k, s.filter()));
         added = g.members.removeIf(m -> m.clientId().equals(clientId)) ? false : true;
         g.members.add(new Member(clientId, s));
       }
@@ -162,30 +181,42 @@ public final class SubscriptionTree {
    * @param publisher the publishing client id (for no-local and the sticky strategy), or null
    */
   public List<Match> match(String topic, String publisher, Predicate<String> available) {
-    Map<String, Match> ordinary = new HashMap<>();
+    return match(topic, publisher, available, true, key -> true);
+  }
+
+  /**
+   * As {@link #match(String, String, Predicate)}, limited to the ordinary subscriptions when
+   * {@code ordinary}, and to the shared groups whose {@link #groupKey} {@code groups} accepts.
+   */
+  public List<Match> match(String topic, String publisher, Predicate<String> available, boolean ordinary,
+                           Predicate<String> groups) {
+    Map<String, Match> merged = new HashMap<>();
     List<Match> shared = null;
     String[] parts = topic.split("/", -1);
     List<Level> hits = new ArrayList<>();
     collect(root, parts, 0, topic.startsWith("$"), hits);
     for (Level level : hits) {
-      for (Map.Entry<String, Subscription> e : level.subscribers.entrySet()) {
-        Subscription s = e.getValue();
-        if (s.noLocal() && e.getKey().equals(publisher)) continue;
-        ordinary.computeIfAbsent(e.getKey(), id -> new Match(id, false)).add(s);
+      if (ordinary) {
+        for (Map.Entry<String, Subscription> e : level.subscribers.entrySet()) {
+          Subscription s = e.getValue();
+          if (s.noLocal() && e.getKey().equals(publisher)) continue;
+          merged.computeIfAbsent(e.getKey(), id -> new Match(id, null, null)).add(s);
+        }
       }
       if (!level.groups.isEmpty()) {
         for (Group g : level.groups.values()) {
+          if (!groups.test(groupKey(g.name, g.filter))) continue;
           Member m = pick(g, publisher, available);
           if (m == null) continue;
-          Match match = new Match(m.clientId(), true);
+          Match match = new Match(m.clientId(), g.name, g.filter);
           match.add(m.subscription());
           if (shared == null) shared = new ArrayList<>(2);
           shared.add(match);
         }
       }
     }
-    List<Match> out = new ArrayList<>(ordinary.size() + (shared == null ? 0 : shared.size()));
-    out.addAll(ordinary.values());
+    List<Match> out = new ArrayList<>(merged.size() + (shared == null ? 0 : shared.size()));
+    out.addAll(merged.values());
     if (shared != null) out.addAll(shared);
     return out;
   }

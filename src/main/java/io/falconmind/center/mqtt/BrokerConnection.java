@@ -100,7 +100,7 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     clientId = assigned ? "auto-" + UUID.randomUUID() : requested;
     if (assigned) endpoint.setClientIdentifier(clientId);
     authenticate()
-        .compose(v -> broker.takeOver(clientId, this))
+        .compose(v -> broker.takeOver(clientId, this, endpoint.isCleanSession()))
         .onSuccess(v -> accept(assigned))
         .onFailure(this::refuse);
   }

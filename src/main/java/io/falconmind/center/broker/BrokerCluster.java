@@ -1,0 +1,341 @@
+package io.falconmind.center.broker;
+
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryEvictedListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The broker's side of the cluster: the route table (topic filter to the nodes with subscribers)
+ * and the retained messages, both in Hazelcast maps (with backups, so they outlive any one node)
+ * with a local copy on each node kept current by entry listeners, and the forwarding of a
+ * publication to the nodes its topic routes to: one event-bus message per node.
+ *
+ * <p>A route entry is {@code node|group|filter} (group empty for ordinary subscriptions), written
+ * by its node when its first local subscription to that filter appears and removed with the last.
+ * The entries of a node that leaves the Hazelcast membership are removed by the others. Thread-safe.
+ */
+final class BrokerCluster {
+
+  private static final Logger LOG = LoggerFactory.getLogger(BrokerCluster.class);
+  private static final String ROUTES = "center.mqtt.routes";
+  private static final String RETAINED = "center.mqtt.retained";
+  private static final String CLIENTS = "center.mqtt.clients";
+  private static final long HANDOVER_TIMEOUT_MS = 5_000;
+  private static final char SEP = '\u0001';
+
+  /** A node a publication goes to, with what it is to serve there. */
+  record Target(String node, boolean ordinary, List<String> groups) {
+  }
+
+  private final Vertx vertx;
+  private final String nodeId;
+  private final HazelcastInstance hazelcast;
+  private final IMap<String, String> routeMap;
+  private final IMap<String, byte[]> retainedMap;
+  private final IMap<String, String> clientMap;
+  private final SubscriptionTree routes;
+  private final Map<String, Integer> localRouteCounts = new HashMap<>();
+  private final Map<String, Publication> retained;
+  private final String memberId;
+  private MessageConsumer<Buffer> consumer;
+  private MessageConsumer<Buffer> handOverConsumer;
+  private UUID membershipListener;
+
+  /**
+   * @param retained the broker's local copy of the retained messages, kept current here
+   * @param strategy how a shared subscription picks the node that serves a message
+   */
+  BrokerCluster(Vertx vertx, String nodeId, HazelcastInstance hazelcast, Map<String, Publication> retained,
+                SubscriptionTree.SharedStrategy strategy) {
+    this.vertx = vertx;
+    this.routes = new SubscriptionTree(strategy);
+    this.nodeId = nodeId;
+    this.hazelcast = hazelcast;
+    this.routeMap = hazelcast.getMap(ROUTES);
+    this.retainedMap = hazelcast.getMap(RETAINED);
+    this.clientMap = hazelcast.getMap(CLIENTS);
+    this.retained = retained;
+    this.memberId = hazelcast.getCluster().getLocalMember().getUuid().toString();
+  }
+
+  static String address(String nodeId) {
+    return "center.mqtt.broker." + nodeId;
+  }
+
+  static String handOverAddress(String nodeId) {
+    return "center.mqtt.broker.handover." + nodeId;
+  }
+
+  /** Where {@link #start} hands a request to give up a client's session to another node. */
+  interface HandOver {
+    Future<SessionState> handOver(String clientId, boolean cleanStart);
+  }
+
+  /**
+   * Listens to both maps, loads them, and serves publications forwarded to this node with
+   * {@code deliver(publication, ordinary, groups)}.
+   */
+  Future<Void> start(Delivery deliver, HandOver handOver) {
+    consumer = vertx.eventBus().consumer(address(nodeId), m -> onForwarded(m.body(), deliver));
+    handOverConsumer = vertx.eventBus().consumer(handOverAddress(nodeId), m -> {
+      PublicationCodec.Reader in = new PublicationCodec.Reader(m.body(), 0);
+      String clientId = in.string();
+      boolean cleanStart = in.u8() == 1;
+      handOver.handOver(clientId, cleanStart)
+          .onSuccess(state -> m.reply(state == null ? Buffer.buffer() : SessionCodec.encode(state)))
+          .onFailure(e -> m.fail(500, e.toString()));
+    });
+    return Future.all(consumer.completion(), handOverConsumer.completion()).compose(v -> vertx.executeBlocking(() -> {
+      routeMap.addEntryListener(new RouteListener(), true);
+      retainedMap.addEntryListener(new RetainedListener(), true);
+      membershipListener = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
+        @Override
+        public void memberAdded(MembershipEvent e) {
+        }
+
+        @Override
+        public void memberRemoved(MembershipEvent e) {
+          vertx.executeBlocking(() -> removeRoutesOf(e.getMember().getUuid().toString()), false);
+        }
+      });
+      for (Map.Entry<String, String> e : routeMap.entrySet()) addRoute(e.getKey());
+      for (Map.Entry<String, byte[]> e : retainedMap.entrySet()) retainedChanged(e.getKey(), e.getValue());
+      return null;
+    }, false)).onSuccess(v -> LOG.info("broker routes: {} subscriptions across the cluster, {} retained messages",
+        routes.size(), retained.size())).mapEmpty();
+  }
+
+  void stop() {
+    if (consumer != null) consumer.unregister();
+    if (handOverConsumer != null) handOverConsumer.unregister();
+    if (membershipListener != null) {
+      try {
+        hazelcast.getCluster().removeMembershipListener(membershipListener);
+      } catch (RuntimeException e) {
+        LOG.debug("membership listener not removed: {}", e.toString());
+      }
+    }
+  }
+
+  /** Where {@link #start} hands a publication forwarded to this node. */
+  interface Delivery {
+    void deliver(Publication p, boolean ordinary, List<String> groups);
+  }
+
+  // ---- routes -------------------------------------------------------------------------------
+
+  /** A local session subscribed to {@code filter} (in {@code group}, null for none). */
+  void subscribed(String filter, String group) {
+    String key = routeKey(nodeId, group, filter);
+    boolean first;
+    synchronized (localRouteCounts) {
+      first = localRouteCounts.merge(key, 1, Integer::sum) == 1;
+    }
+    if (!first) return;
+    // in the local copy at once: the next publish on this node must find it
+    addRoute(key);
+    routeMap.setAsync(key, nodeId + SEP + memberId);
+  }
+
+  /** A local session no longer subscribes to {@code filter} (in {@code group}). */
+  void unsubscribed(String filter, String group) {
+    String key = routeKey(nodeId, group, filter);
+    boolean last;
+    synchronized (localRouteCounts) {
+      Integer n = localRouteCounts.get(key);
+      if (n == null) return;
+      last = n == 1;
+      if (last) localRouteCounts.remove(key);
+      else localRouteCounts.put(key, n - 1);
+    }
+    if (!last) return;
+    removeRoute(key);
+    routeMap.removeAsync(key);
+  }
+
+  /** The nodes {@code p} goes to: each with ordinary subscribers, plus one per shared group. */
+  List<Target> targets(Publication p) {
+    Map<String, Target> byNode = new LinkedHashMap<>();
+    for (SubscriptionTree.Match m : routes.match(p.topic(), p.publisher(), n -> true)) {
+      Target t = byNode.get(m.clientId());
+      boolean ordinary = !m.shared() || t != null && t.ordinary();
+      List<String> groups = t == null ? new ArrayList<>(1) : t.groups();
+      if (m.shared()) groups.add(m.groupKey());
+      byNode.put(m.clientId(), new Target(m.clientId(), ordinary, groups));
+    }
+    return new ArrayList<>(byNode.values());
+  }
+
+  /** Sends {@code p} to another node, to serve {@code target}'s part there. */
+  void forward(Target target, Publication p) {
+    Buffer out = Buffer.buffer(96 + p.payload().length());
+    out.appendByte((byte) (target.ordinary() ? 1 : 0)).appendInt(target.groups().size());
+    for (String g : target.groups()) PublicationCodec.writeString(out, g);
+    PublicationCodec.write(out, p);
+    vertx.eventBus().send(address(target.node()), out);
+  }
+
+  boolean isLocal(String node) {
+    return nodeId.equals(node);
+  }
+
+  private void onForwarded(Buffer body, Delivery deliver) {
+    try {
+      PublicationCodec.Reader in = new PublicationCodec.Reader(body, 0);
+      boolean ordinary = in.u8() == 1;
+      int n = in.i32();
+      if (n < 0 || n > 100_000) throw new IllegalArgumentException("bad group count " + n);
+      List<String> groups = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) groups.add(in.string());
+      deliver.deliver(PublicationCodec.read(in), ordinary, groups);
+    } catch (RuntimeException e) {
+      LOG.warn("dropped an undecodable forwarded publication: {}", e.toString());
+    }
+  }
+
+  private static String routeKey(String node, String group, String filter) {
+    return node + SEP + (group == null ? "" : group) + SEP + filter;
+  }
+
+  private void addRoute(String key) {
+    String[] parts = key.split(String.valueOf(SEP), 3);
+    if (parts.length != 3) return;
+    routes.subscribe(parts[0], routeSubscription(parts));
+  }
+
+  private void removeRoute(String key) {
+    String[] parts = key.split(String.valueOf(SEP), 3);
+    if (parts.length != 3) return;
+    routes.unsubscribe(parts[0], parts[2], parts[1].isEmpty() ? null : parts[1]);
+  }
+
+  private static Subscription routeSubscription(String[] parts) {
+    return new Subscription(parts[2], parts[1].isEmpty() ? null : parts[1], 2, false, true, 0, 0);
+  }
+
+  private Void removeRoutesOf(String member) {
+    int removed = 0;
+    for (Map.Entry<String, String> e : routeMap.entrySet()) {
+      if (e.getValue().endsWith(SEP + member) && routeMap.remove(e.getKey(), e.getValue())) removed++;
+    }
+    if (removed > 0) LOG.info("removed {} broker routes of departed member {}", removed, member);
+    return null;
+  }
+
+  private final class RouteListener implements EntryAddedListener<String, String>, EntryUpdatedListener<String, String>,
+      EntryRemovedListener<String, String>, EntryEvictedListener<String, String> {
+    @Override
+    public void entryAdded(EntryEvent<String, String> e) {
+      addRoute(e.getKey());
+    }
+
+    @Override
+    public void entryUpdated(EntryEvent<String, String> e) {
+      addRoute(e.getKey());
+    }
+
+    @Override
+    public void entryRemoved(EntryEvent<String, String> e) {
+      removeRoute(e.getKey());
+    }
+
+    @Override
+    public void entryEvicted(EntryEvent<String, String> e) {
+      removeRoute(e.getKey());
+    }
+  }
+
+  // ---- clients -----------------------------------------------------------------------------
+
+  /**
+   * Records this node as the one holding {@code clientId}'s session. When another node held it,
+   * that node closes the client's connection there and hands the session over (null when it ends
+   * with a clean start, or when that node is gone).
+   */
+  Future<SessionState> claim(String clientId, boolean cleanStart) {
+    return Future.fromCompletionStage(clientMap.putAsync(clientId, nodeId), vertx.getOrCreateContext())
+        .compose(previous -> {
+          if (previous == null || previous.equals(nodeId)) return Future.succeededFuture(null);
+          Buffer request = Buffer.buffer();
+          PublicationCodec.writeString(request, clientId);
+          request.appendByte((byte) (cleanStart ? 1 : 0));
+          return vertx.eventBus().<Buffer>request(handOverAddress(previous), request,
+                  new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(HANDOVER_TIMEOUT_MS))
+              .map(reply -> reply.body().length() == 0 ? (SessionState) null : SessionCodec.decode(reply.body()))
+              .otherwise(e -> {
+                LOG.info("session of {} not handed over by node {}: {}", clientId, previous, e.getMessage());
+                return null;
+              });
+        });
+  }
+
+  /** The session of {@code clientId} ended on this node. */
+  void sessionEnded(String clientId) {
+    vertx.executeBlocking(() -> clientMap.remove(clientId, nodeId), false);
+  }
+
+  // ---- retained -----------------------------------------------------------------------------
+
+  /** Stores (or, with an empty payload, clears) a retained message cluster-wide. */
+  void retain(Publication p) {
+    if (p.payload().length() == 0) {
+      retainedMap.removeAsync(p.topic());
+    } else {
+      retainedMap.setAsync(p.topic(), PublicationCodec.encode(p).getBytes());
+    }
+  }
+
+  private void retainedChanged(String topic, byte[] value) {
+    if (value == null) {
+      retained.remove(topic);
+      return;
+    }
+    try {
+      retained.put(topic, PublicationCodec.decode(Buffer.buffer(value)));
+    } catch (RuntimeException e) {
+      LOG.warn("retained message on '{}' not decodable: {}", topic, e.toString());
+    }
+  }
+
+  private final class RetainedListener implements EntryAddedListener<String, byte[]>,
+      EntryUpdatedListener<String, byte[]>, EntryRemovedListener<String, byte[]>, EntryEvictedListener<String, byte[]> {
+    @Override
+    public void entryAdded(EntryEvent<String, byte[]> e) {
+      retainedChanged(e.getKey(), e.getValue());
+    }
+
+    @Override
+    public void entryUpdated(EntryEvent<String, byte[]> e) {
+      retainedChanged(e.getKey(), e.getValue());
+    }
+
+    @Override
+    public void entryRemoved(EntryEvent<String, byte[]> e) {
+      retainedChanged(e.getKey(), null);
+    }
+
+    @Override
+    public void entryEvicted(EntryEvent<String, byte[]> e) {
+      retainedChanged(e.getKey(), null);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package io.falconmind.center.broker;
+
+import io.vertx.core.buffer.Buffer;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The binary form of a {@link SessionState} handed from one node to another. Pure; a truncated
+ * or corrupt buffer fails with {@link IllegalArgumentException}.
+ */
+final class SessionCodec {
+
+  private SessionCodec() {
+  }
+
+  static Buffer encode(SessionState state) {
+    Buffer out = Buffer.buffer();
+    out.appendInt(state.subscriptions().size());
+    for (Subscription s : state.subscriptions()) {
+      PublicationCodec.writeString(out, s.filter());
+      PublicationCodec.writeString(out, s.shareGroup());
+      out.appendByte((byte) (s.qos() | (s.noLocal() ? 0x04 : 0) | (s.retainAsPublished() ? 0x08 : 0)
+          | s.retainHandling() << 4));
+      out.appendInt(s.identifier());
+    }
+    out.appendInt(state.owed().size());
+    for (BrokerSession.Outgoing o : state.owed()) {
+      out.appendByte((byte) (o.qos() | (o.retain() ? 0x04 : 0)));
+      out.appendInt(o.identifiers().size());
+      for (int id : o.identifiers()) out.appendInt(id);
+      PublicationCodec.write(out, o.publication());
+    }
+    return out;
+  }
+
+  static SessionState decode(Buffer in) {
+    PublicationCodec.Reader r = new PublicationCodec.Reader(in, 0);
+    int n = count(r.i32());
+    List<Subscription> subs = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      String filter = r.string();
+      String group = r.string();
+      int flags = r.u8();
+      subs.add(new Subscription(filter, group, flags & 0x03, (flags & 0x04) != 0, (flags & 0x08) != 0,
+          (flags >> 4) & 0x03, r.i32()));
+    }
+    int m = count(r.i32());
+    List<BrokerSession.Outgoing> owed = new ArrayList<>(m);
+    for (int i = 0; i < m; i++) {
+      int flags = r.u8();
+      int k = count(r.i32());
+      List<Integer> ids = new ArrayList<>(k);
+      for (int j = 0; j < k; j++) ids.add(r.i32());
+      owed.add(new BrokerSession.Outgoing(PublicationCodec.read(r), flags & 0x03, (flags & 0x04) != 0, ids));
+    }
+    return new SessionState(subs, owed);
+  }
+
+  private static int count(int n) {
+    if (n < 0 || n > 10_000_000) throw new IllegalArgumentException("bad count " + n);
+    return n;
+  }
+}

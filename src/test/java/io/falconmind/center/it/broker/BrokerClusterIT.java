@@ -1,0 +1,331 @@
+package io.falconmind.center.it.broker;
+
+import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.lifecycle.MqttDisconnectSource;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5DisconnectException;
+import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck;
+import com.hivemq.client.mqtt.mqtt5.message.disconnect.Mqtt5DisconnectReasonCode;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import io.falconmind.center.it.Eventually;
+import io.falconmind.center.it.TestNode;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Three clustered nodes in this JVM form one broker: a message published on one node reaches the
+ * subscribers of every node exactly once and in order, a shared subscription picks one member
+ * across the cluster, retained messages are seen from every node and outlive the node they were
+ * published on, and a client id that connects on another node takes its session over from there
+ * (queued messages included).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(120)
+class BrokerClusterIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static EmbeddedPostgres postgres;
+  private static final List<TestNode> nodes = new ArrayList<>();
+  private final List<Mqtt5BlockingClient> clients = new ArrayList<>();
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    postgres = EmbeddedPostgres.builder().setDataDirectory(Files.createTempDirectory("broker-cluster-pg"))
+        .setCleanDataDirectory(true).start();
+    String url = "postgresql://postgres@127.0.0.1:" + postgres.getPort() + "/postgres";
+    int[] hazelcast = {TestNode.freePort(), TestNode.freePort(), TestNode.freePort()};
+    String members = Arrays.stream(hazelcast).mapToObj(p -> "127.0.0.1:" + p).collect(Collectors.joining(","));
+    List<CompletableFuture<TestNode>> starting = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Map<String, String> settings = new HashMap<>();
+      settings.put("node.id", "bk-" + i);
+      settings.put("cluster.enabled", "true");
+      settings.put("cluster.members", members);
+      settings.put("cluster.port", String.valueOf(hazelcast[i]));
+      settings.put("cluster.bootstrapExpect", "3");
+      settings.put("raft.voters", "3");
+      settings.put("raft.learners", "0");
+      settings.put("postgres.url", url);
+      settings.put("postgres.poolSize", "2");
+      settings.put("mqtt.allowAnonymous", "true");
+      Path dir = Files.createTempDirectory("broker-cluster-node");
+      starting.add(CompletableFuture.supplyAsync(() -> TestNode.start(dir, settings)));
+    }
+    for (CompletableFuture<TestNode> f : starting) nodes.add(f.join());
+  }
+
+  @AfterAll
+  static void stopCluster() throws Exception {
+    for (TestNode n : nodes) n.close();
+    if (postgres != null) postgres.close();
+  }
+
+  @AfterEach
+  void disconnectClients() {
+    for (Mqtt5BlockingClient c : clients) {
+      try {
+        if (c.getState().isConnected()) c.disconnect();
+      } catch (RuntimeException ignored) {
+        // already closed by the server
+      }
+    }
+  }
+
+  private Mqtt5BlockingClient client(TestNode node, String id) {
+    Mqtt5BlockingClient c = Mqtt5Client.builder().identifier(id).serverHost("127.0.0.1").serverPort(node.mqttPort)
+        .buildBlocking();
+    clients.add(c);
+    return c;
+  }
+
+  private Mqtt5BlockingClient connected(TestNode node, String id) {
+    Mqtt5BlockingClient c = client(node, id);
+    c.connectWith().cleanStart(true).send();
+    return c;
+  }
+
+  /** Subscribes and waits until a probe published on {@code via} reaches it (the route is known everywhere). */
+  private static Mqtt5BlockingClient.Mqtt5Publishes subscribed(Mqtt5BlockingClient c, String filter, MqttQos qos) {
+    Mqtt5BlockingClient.Mqtt5Publishes publishes = c.publishes(MqttGlobalPublishFilter.ALL);
+    c.subscribeWith().topicFilter(filter).qos(qos).send();
+    return publishes;
+  }
+
+  private static void publish(Mqtt5BlockingClient c, String topic, String payload, MqttQos qos, boolean retain) {
+    c.publishWith().topic(topic).payload(payload.getBytes(StandardCharsets.UTF_8)).qos(qos).retain(retain).send();
+  }
+
+  private static List<String> receive(Mqtt5BlockingClient.Mqtt5Publishes publishes, int n) {
+    List<String> got = new ArrayList<>();
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (got.size() < n && System.nanoTime() < deadline) {
+      next(publishes, deadline - System.nanoTime()).ifPresent(got::add);
+    }
+    return got;
+  }
+
+  private static Optional<String> next(Mqtt5BlockingClient.Mqtt5Publishes publishes, long nanos) {
+    try {
+      Optional<Mqtt5Publish> p = publishes.receive(Math.max(1, nanos), TimeUnit.NANOSECONDS);
+      return p.map(m -> new String(m.getPayloadAsBytes(), StandardCharsets.UTF_8));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Nothing more arrives within a short quiet period (after everything expected was received). */
+  private static void assertNothingMore(Mqtt5BlockingClient.Mqtt5Publishes publishes) {
+    assertThat(next(publishes, 500_000_000L)).isEmpty();
+  }
+
+  /** Publishes probes on {@code topic} from {@code via} until {@code publishes} sees one: the route is in place. */
+  private static void awaitRoute(Mqtt5BlockingClient via, String topic, Mqtt5BlockingClient.Mqtt5Publishes publishes) {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      publish(via, topic, "probe", MqttQos.AT_MOST_ONCE, false);
+      if (next(publishes, 200_000_000L).isPresent()) {
+        while (next(publishes, 200_000_000L).isPresent()) {
+          // drain later probes
+        }
+        return;
+      }
+    }
+    throw new AssertionError("no route for " + topic + " within " + WAIT);
+  }
+
+  @Test
+  @Order(1)
+  void aPublishOnOneNodeReachesTheSubscribersOfTheOthersOnceAndInOrder() throws Exception {
+    Mqtt5BlockingClient a = connected(nodes.get(0), "fan-a");
+    Mqtt5BlockingClient b = connected(nodes.get(1), "fan-b");
+    Mqtt5BlockingClient pub = connected(nodes.get(2), "fan-pub");
+    var atA = subscribed(a, "sensor/+/temp", MqttQos.AT_LEAST_ONCE);
+    var atB = subscribed(b, "sensor/#", MqttQos.EXACTLY_ONCE);
+    awaitRoute(pub, "sensor/probe/temp", atA);
+    awaitRoute(pub, "sensor/probe/temp", atB);
+    while (next(atA, 300_000_000L).isPresent()) {
+      // probes of the second wait
+    }
+
+    List<String> sent = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      sent.add("t" + i);
+      publish(pub, "sensor/s1/temp", "t" + i, i % 2 == 0 ? MqttQos.AT_LEAST_ONCE : MqttQos.EXACTLY_ONCE, false);
+    }
+
+    assertThat(receive(atA, 50)).containsExactlyElementsOf(sent);
+    assertThat(receive(atB, 50)).containsExactlyElementsOf(sent);
+    assertNothingMore(atA);
+    assertNothingMore(atB);
+  }
+
+  @Test
+  @Order(2)
+  void aSharedSubscriptionGivesEachMessageToOneMemberAcrossTheCluster() throws Exception {
+    Mqtt5BlockingClient m1 = connected(nodes.get(0), "worker-1");
+    Mqtt5BlockingClient m2 = connected(nodes.get(1), "worker-2");
+    Mqtt5BlockingClient pub = connected(nodes.get(2), "jobs-pub");
+    var at1 = subscribed(m1, "$share/workers/jobs/#", MqttQos.AT_LEAST_ONCE);
+    var at2 = subscribed(m2, "$share/workers/jobs/#", MqttQos.AT_LEAST_ONCE);
+    // both members' routes are known on the publishing node once probes reach both
+    boolean seen1 = false;
+    boolean seen2 = false;
+    long until = System.nanoTime() + WAIT.toNanos();
+    while (!(seen1 && seen2) && System.nanoTime() < until) {
+      publish(pub, "jobs/probe", "probe", MqttQos.AT_MOST_ONCE, false);
+      seen1 |= next(at1, 100_000_000L).isPresent();
+      seen2 |= next(at2, 100_000_000L).isPresent();
+    }
+    assertThat(seen1 && seen2).as("both members reached").isTrue();
+    while (next(at1, 300_000_000L).isPresent() || next(at2, 300_000_000L).isPresent()) {
+      // drain probes
+    }
+
+    for (int i = 0; i < 40; i++) publish(pub, "jobs/j" + i, "j" + i, MqttQos.AT_LEAST_ONCE, false);
+
+    List<String> all = new CopyOnWriteArrayList<>();
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    List<String> got1 = new ArrayList<>();
+    List<String> got2 = new ArrayList<>();
+    while (all.size() < 40 && System.nanoTime() < deadline) {
+      next(at1, 50_000_000L).ifPresent(m -> {
+        got1.add(m);
+        all.add(m);
+      });
+      next(at2, 50_000_000L).ifPresent(m -> {
+        got2.add(m);
+        all.add(m);
+      });
+    }
+    assertThat(all).hasSize(40);
+    Set<String> distinct = new HashSet<>(all);
+    assertThat(distinct).hasSize(40);
+    assertThat(got1).isNotEmpty();
+    assertThat(got2).isNotEmpty();
+    assertNothingMore(at1);
+    assertNothingMore(at2);
+  }
+
+  @Test
+  @Order(3)
+  void aRetainedMessageIsSeenFromEveryNode() throws Exception {
+    Mqtt5BlockingClient pub = connected(nodes.get(0), "ret-pub");
+    publish(pub, "status/door", "open", MqttQos.AT_LEAST_ONCE, true);
+    publish(pub, "status/door", "closed", MqttQos.AT_LEAST_ONCE, true);
+
+    for (int i = 1; i < 3; i++) {
+      TestNode node = nodes.get(i);
+      String last = Eventually.until(WAIT, "retained on node " + i, () -> {
+        Mqtt5BlockingClient c = connected(node, "ret-sub-" + System.nanoTime());
+        var publishes = subscribed(c, "status/#", MqttQos.AT_LEAST_ONCE);
+        List<String> got = receive(publishes, 1);
+        c.disconnect();
+        return got.isEmpty() ? null : got.get(0);
+      }, "closed"::equals);
+      assertThat(last).isEqualTo("closed");
+    }
+  }
+
+  @Test
+  @Order(4)
+  void aClientConnectingOnAnotherNodeTakesItsSessionOverWithTheMessagesQueuedForIt() throws Exception {
+    Mqtt5BlockingClient first = client(nodes.get(0), "mover");
+    first.connectWith().cleanStart(true).sessionExpiryInterval(300).send();
+    first.subscribeWith().topicFilter("moves/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    Mqtt5BlockingClient pub = connected(nodes.get(1), "mover-pub");
+    var own = subscribed(connected(nodes.get(1), "mover-watch"), "moves/#", MqttQos.AT_LEAST_ONCE);
+    awaitRoute(pub, "moves/probe", own);
+    // the mover's route (node 0) is in place once a probe reaches it too
+    var firstGets = first.publishes(MqttGlobalPublishFilter.ALL);
+    awaitRoute(pub, "moves/probe", firstGets);
+    first.disconnect();
+    while (next(own, 300_000_000L).isPresent()) {
+      // probes
+    }
+
+    for (int i = 0; i < 3; i++) publish(pub, "moves/m" + i, "m" + i, MqttQos.AT_LEAST_ONCE, false);
+    assertThat(receive(own, 3)).containsExactly("m0", "m1", "m2");
+
+    Mqtt5BlockingClient again = client(nodes.get(2), "mover");
+    var back = again.publishes(MqttGlobalPublishFilter.ALL);
+    Mqtt5ConnAck ack = again.connectWith().cleanStart(false).sessionExpiryInterval(300).send();
+
+    assertThat(ack.isSessionPresent()).isTrue();
+    assertThat(receive(back, 3)).containsExactly("m0", "m1", "m2");
+    // and the subscription moved with it: new messages now reach it on its new node
+    publish(pub, "moves/m3", "m3", MqttQos.AT_LEAST_ONCE, false);
+    assertThat(receive(back, 1)).containsExactly("m3");
+  }
+
+  @Test
+  @Order(5)
+  void theSameClientIdOnAnotherNodeClosesTheOldConnectionWithSessionTakenOver() throws Exception {
+    CompletableFuture<Mqtt5DisconnectReasonCode> reason = new CompletableFuture<>();
+    Mqtt5BlockingClient old = Mqtt5Client.builder().identifier("twin").serverHost("127.0.0.1")
+        .serverPort(nodes.get(0).mqttPort)
+        .addDisconnectedListener(ctx -> {
+          if (ctx.getSource() == MqttDisconnectSource.SERVER && ctx.getCause() instanceof Mqtt5DisconnectException d) {
+            reason.complete(d.getMqttMessage().getReasonCode());
+          }
+        })
+        .buildBlocking();
+    clients.add(old);
+    old.connect();
+
+    connected(nodes.get(1), "twin");
+
+    assertThat(reason.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(Mqtt5DisconnectReasonCode.SESSION_TAKEN_OVER);
+  }
+
+  @Test
+  @Order(6)
+  void retainedMessagesOutliveTheNodeTheyWerePublishedOn() throws Exception {
+    Mqtt5BlockingClient pub = connected(nodes.get(0), "keep-pub");
+    publish(pub, "keep/me", "kept", MqttQos.AT_LEAST_ONCE, true);
+    Eventually.until(WAIT, "retained replicated", () -> {
+      Mqtt5BlockingClient c = connected(nodes.get(2), "keep-check-" + System.nanoTime());
+      List<String> got = receive(subscribed(c, "keep/#", MqttQos.AT_LEAST_ONCE), 1);
+      c.disconnect();
+      return got;
+    }, got -> got.contains("kept"));
+
+    nodes.get(0).close();
+
+    String seen = Eventually.until(WAIT, "retained after the node left", () -> {
+      Mqtt5BlockingClient c = connected(nodes.get(1), "keep-after-" + System.nanoTime());
+      List<String> got = receive(subscribed(c, "keep/#", MqttQos.AT_LEAST_ONCE), 1);
+      c.disconnect();
+      return got.isEmpty() ? null : got.get(0);
+    }, "kept"::equals);
+    assertThat(seen).isEqualTo("kept");
+  }
+}
