@@ -11,6 +11,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpServer;
+import io.falconmind.center.mqtt.MqttWebSocketBridge;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -86,9 +87,18 @@ public final class HttpVerticle extends VerticleBase {
         .map(contract -> router(contract, control, store, metrics))
         .compose(router -> {
           CenterConfig.Http http = config.http();
+          MqttWebSocketBridge mqtt = new MqttWebSocketBridge(vertx, config.mqtt().host());
+          int frame = Math.max(65536, config.mqtt().maxPacketBytes() + 8);
           server = vertx.createHttpServer(new HttpServerOptions().setHost(http.host()).setPort(http.port())
-              .setMaxWebSocketFrameSize(65536));
-          return server.requestHandler(router).listen();
+              .setMaxWebSocketFrameSize(frame).setMaxWebSocketMessageSize(frame)
+              .setWebSocketSubProtocols(MqttWebSocketBridge.SUBPROTOCOLS));
+          return server.requestHandler(request -> {
+            if (mqtt.handles(request)) {
+              mqtt.handle(request);
+            } else {
+              router.handle(request);
+            }
+          }).listen();
         })
         .onSuccess(s -> LOG.info("Node {}: HTTP API listening on {}:{}", nodeId, config.http().host(), s.actualPort()));
     return Future.all(persisted.completion(), telemetry.completion(), progress.completion(), listening);

@@ -32,14 +32,19 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Broker broker, Grpc 
    *                        error on {@code devices/{id}/errors} and change nothing
    * @param maxPacketBytes  largest MQTT packet the decoder accepts; a larger one closes the connection
    */
+  /**
+   * @param tlsPort     port of the MQTT-over-TLS listener (plus the node's offset); 0 = none
+   * @param tlsCertPath PEM certificate chain of that listener
+   * @param tlsKeyPath  PEM private key of that listener
+   */
   public record Mqtt(String host, int port, int instances, int maxMessageBytes, int offlineGraceSec,
-                     int connectTimeoutSec, int maxPacketBytes) {
+                     int connectTimeoutSec, int maxPacketBytes, int tlsPort, String tlsCertPath, String tlsKeyPath) {
 
-    /** Without {@code maxPacketBytes}: four times {@code maxMessageBytes}. */
+    /** Without {@code maxPacketBytes} (four times {@code maxMessageBytes}) and without TLS. */
     public Mqtt(String host, int port, int instances, int maxMessageBytes, int offlineGraceSec,
                 int connectTimeoutSec) {
       this(host, port, instances, maxMessageBytes, offlineGraceSec, connectTimeoutSec,
-          (int) Math.min(Integer.MAX_VALUE, 4L * maxMessageBytes));
+          (int) Math.min(Integer.MAX_VALUE, 4L * maxMessageBytes), 0, "", "");
     }
   }
 
@@ -199,7 +204,11 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Broker broker, Grpc 
     Mqtt mqtt = new Mqtt(s.string("mqtt.host"), offsetPort(s, "mqtt.port", portOffset),
         s.integer("mqtt.instances", 0, 256), s.integer("mqtt.maxMessageBytes", 256, 256 * 1024 * 1024),
         s.integer("mqtt.offlineGraceSec", 0, 86400), s.integer("mqtt.connectTimeoutSec", 1, 3600),
-        s.integer("mqtt.maxPacketBytes", 256, 256 * 1024 * 1024));
+        s.integer("mqtt.maxPacketBytes", 256, 256 * 1024 * 1024), offsetPort(s, "mqtt.tlsPort", portOffset),
+        s.string("mqtt.tlsCertPath"), s.string("mqtt.tlsKeyPath"));
+    if (mqtt.tlsPort() > 0 && (mqtt.tlsCertPath().isEmpty() || mqtt.tlsKeyPath().isEmpty())) {
+      throw new ConfigException("mqtt.tlsPort: needs mqtt.tlsCertPath and mqtt.tlsKeyPath (PEM files)");
+    }
     if (mqtt.maxPacketBytes() < mqtt.maxMessageBytes()) {
       throw new ConfigException("mqtt.maxPacketBytes: must be at least mqtt.maxMessageBytes");
     }

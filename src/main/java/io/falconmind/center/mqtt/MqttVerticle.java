@@ -2,6 +2,7 @@ package io.falconmind.center.mqtt;
 
 import io.falconmind.center.app.CenterConfig;
 import io.falconmind.center.broker.Broker;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.mqtt.MqttAuth;
 import io.vertx.mqtt.MqttEndpoint;
 import io.falconmind.center.control.ControlClient;
@@ -39,12 +40,15 @@ public final class MqttVerticle extends VerticleBase {
   /** Most status reports in one proposal. */
   static final int MAX_STATUS_BATCH = 500;
   private static final long RESEND_CHECK_MS = 5_000;
+  /** Local map where the instances publish the port actually bound ({@code "tcp"}), for the WebSocket bridge. */
+  public static final String PORTS = "center.mqtt.ports";
 
   private final String nodeId;
   private final CenterConfig.Mqtt config;
   private final MeterRegistry registry;
   private final Broker broker;
   private MqttServer server;
+  private MqttServer tlsServer;
   private SessionRegistry sessions;
 
   /**
@@ -82,14 +86,29 @@ public final class MqttVerticle extends VerticleBase {
     server = MqttServer.create(vertx, options())
         .endpointHandler(endpoint -> accept(endpoint, ctx, authenticator))
         .exceptionHandler(t -> LOG.debug("MQTT connection refused before CONNECT: {}", t.getMessage()));
-    return Future.join(persisted.completion(), sessions.start(), server.listen(config.port(), config.host()))
-        .onSuccess(v -> LOG.info("MQTT server instance listening on {}:{}", config.host(), server.actualPort()));
+    Future<?> tls = Future.succeededFuture();
+    if (config.tlsPort() > 0) {
+      MqttServerOptions tlsOptions = options().setPort(config.tlsPort());
+      tlsOptions.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(config.tlsCertPath())
+          .setKeyPath(config.tlsKeyPath()));
+      tlsServer = MqttServer.create(vertx, tlsOptions)
+          .endpointHandler(endpoint -> accept(endpoint, ctx, authenticator))
+          .exceptionHandler(t -> LOG.debug("MQTT/TLS connection refused before CONNECT: {}", t.getMessage()));
+      tls = tlsServer.listen(config.tlsPort(), config.host())
+          .onSuccess(s -> LOG.info("MQTT/TLS server instance listening on {}:{}", config.host(), s.actualPort()));
+    }
+    return Future.join(persisted.completion(), sessions.start(), tls, server.listen(config.port(), config.host()))
+        .onSuccess(v -> {
+          vertx.sharedData().getLocalMap(PORTS).put("tcp", server.actualPort());
+          LOG.info("MQTT server instance listening on {}:{}", config.host(), server.actualPort());
+        });
   }
 
   @Override
   public Future<?> stop() {
     if (sessions != null) sessions.closeAll(CloseReason.SHUTTING_DOWN);
-    return server == null ? Future.succeededFuture() : server.close();
+    Future<Void> tls = tlsServer == null ? Future.succeededFuture() : tlsServer.close();
+    return server == null ? tls : Future.join(tls, server.close());
   }
 
   /**
