@@ -84,7 +84,7 @@ public final class Broker {
    */
   public Future<Void> joinCluster(HazelcastInstance hazelcast, String nodeId) {
     BrokerCluster c = new BrokerCluster(vertx, nodeId, hazelcast, retained, config.sharedStrategy());
-    return c.start(this::deliver, this::handOver).onSuccess(v -> cluster = c);
+    return c.start(this::deliver, this::handOver, this::adoptOrphan).onSuccess(v -> cluster = c);
   }
 
   public CenterConfig.Broker config() {
@@ -169,10 +169,19 @@ public final class Broker {
       BrokerSession s = sessions.get(clientId);
       if (s == null) return null;
       SessionState state = cleanStart || s.expired(System.currentTimeMillis()) ? null
-          : new SessionState(s.subscriptions(), s.takeOwed());
+          : new SessionState(s.subscriptions(), s.takeOwed(), s.expirySec(), 0);
       end(s);
       return state;
     });
+  }
+
+  /** Takes on, while its client is away, a session whose node left the cluster. */
+  void adoptOrphan(String clientId, SessionState state) {
+    if (sessions.containsKey(clientId)) return;
+    adopt(clientId, state);
+    BrokerSession session = sessions.get(clientId);
+    session.away(state.expirySec(), state.disconnectedAt() > 0 ? state.disconnectedAt() : System.currentTimeMillis());
+    store(session);
   }
 
   /** Takes on a session handed over by another node. */
@@ -237,6 +246,7 @@ public final class Broker {
       if (will != null) publish(will);
       return;
     }
+    store(session);
     if (will == null) return;
     long delay = expiry < 0 ? willDelaySec : Math.min(willDelaySec, expiry);
     if (delay <= 0) {
@@ -260,8 +270,21 @@ public final class Broker {
     session.discard();
   }
 
+  /**
+   * Keeps a persistent session in the cluster's session store (nothing on a standalone node), so
+   * that it outlives this node. Called when its subscriptions change, when its client leaves, and
+   * each second while messages queue up for its absent client.
+   */
+  private void store(BrokerSession session) {
+    BrokerCluster c = cluster;
+    if (c == null) return;
+    SessionState state = session.stored();
+    if (state != null) c.storeSession(session.clientId(), state);
+  }
+
   private void expireSessions(long now) {
     for (BrokerSession s : sessions.values()) {
+      if (s.takeChangedWhileAway()) store(s);
       if (!s.expired(now)) continue;
       end(s);
       PendingWill pending = wills.remove(s.clientId());
@@ -283,6 +306,7 @@ public final class Broker {
     tree.subscribe(session.clientId(), s);
     BrokerCluster c = cluster;
     if (previous == null && c != null) c.subscribed(s.filter(), s.shareGroup());
+    store(session);
     if (s.shareGroup() != null || s.retainHandling() == 2 || s.retainHandling() == 1 && previous != null) return;
     long now = System.currentTimeMillis();
     List<Integer> ids = s.identifier() > 0 ? List.of(s.identifier()) : List.of();
@@ -302,6 +326,7 @@ public final class Broker {
     Subscription s = session.removeSubscription(key);
     if (s == null) return false;
     forget(session, s);
+    store(session);
     return true;
   }
 

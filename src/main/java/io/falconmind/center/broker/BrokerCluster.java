@@ -39,6 +39,7 @@ final class BrokerCluster {
   private static final String ROUTES = "center.mqtt.routes";
   private static final String RETAINED = "center.mqtt.retained";
   private static final String CLIENTS = "center.mqtt.clients";
+  private static final String SESSIONS = "center.mqtt.sessions";
   private static final long HANDOVER_TIMEOUT_MS = 5_000;
   private static final char SEP = '\u0001';
 
@@ -52,6 +53,7 @@ final class BrokerCluster {
   private final IMap<String, String> routeMap;
   private final IMap<String, byte[]> retainedMap;
   private final IMap<String, String> clientMap;
+  private final IMap<String, byte[]> sessionMap;
   private final SubscriptionTree routes;
   private final Map<String, Integer> localRouteCounts = new HashMap<>();
   private final Map<String, Publication> retained;
@@ -73,6 +75,7 @@ final class BrokerCluster {
     this.routeMap = hazelcast.getMap(ROUTES);
     this.retainedMap = hazelcast.getMap(RETAINED);
     this.clientMap = hazelcast.getMap(CLIENTS);
+    this.sessionMap = hazelcast.getMap(SESSIONS);
     this.retained = retained;
     this.memberId = hazelcast.getCluster().getLocalMember().getUuid().toString();
   }
@@ -90,11 +93,17 @@ final class BrokerCluster {
     Future<SessionState> handOver(String clientId, boolean cleanStart);
   }
 
+  /** Where {@link #start} hands a stored session whose node left, for this node to keep. */
+  interface Orphans {
+    void adopt(String clientId, SessionState state);
+  }
+
   /**
    * Listens to both maps, loads them, and serves publications forwarded to this node with
    * {@code deliver(publication, ordinary, groups)}.
    */
-  Future<Void> start(Delivery deliver, HandOver handOver) {
+  Future<Void> start(Delivery deliver, HandOver handOver, Orphans orphans) {
+    var context = vertx.getOrCreateContext();
     consumer = vertx.eventBus().consumer(address(nodeId), m -> onForwarded(m.body(), deliver));
     handOverConsumer = vertx.eventBus().consumer(handOverAddress(nodeId), m -> {
       PublicationCodec.Reader in = new PublicationCodec.Reader(m.body(), 0);
@@ -114,7 +123,10 @@ final class BrokerCluster {
 
         @Override
         public void memberRemoved(MembershipEvent e) {
-          vertx.executeBlocking(() -> removeRoutesOf(e.getMember().getUuid().toString()), false);
+          String member = e.getMember().getUuid().toString();
+          vertx.executeBlocking(() -> removeRoutesOf(member), false);
+          vertx.executeBlocking(() -> orphansOf(member), false)
+              .onSuccess(found -> context.runOnContext(v -> found.forEach(orphans::adopt)));
         }
       });
       for (Map.Entry<String, String> e : routeMap.entrySet()) addRoute(e.getKey());
@@ -272,8 +284,10 @@ final class BrokerCluster {
    * with a clean start, or when that node is gone).
    */
   Future<SessionState> claim(String clientId, boolean cleanStart) {
-    return Future.fromCompletionStage(clientMap.putAsync(clientId, nodeId), vertx.getOrCreateContext())
-        .compose(previous -> {
+    return Future.fromCompletionStage(clientMap.putAsync(clientId, nodeId + SEP + memberId), vertx.getOrCreateContext())
+        .compose(owner -> {
+          if (cleanStart) sessionMap.removeAsync(clientId);
+          String previous = owner == null ? null : owner.substring(0, Math.max(0, owner.indexOf(SEP)));
           if (previous == null || previous.equals(nodeId)) return Future.succeededFuture(null);
           Buffer request = Buffer.buffer();
           PublicationCodec.writeString(request, clientId);
@@ -281,16 +295,67 @@ final class BrokerCluster {
           return vertx.eventBus().<Buffer>request(handOverAddress(previous), request,
                   new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(HANDOVER_TIMEOUT_MS))
               .map(reply -> reply.body().length() == 0 ? (SessionState) null : SessionCodec.decode(reply.body()))
-              .otherwise(e -> {
-                LOG.info("session of {} not handed over by node {}: {}", clientId, previous, e.getMessage());
-                return null;
+              .recover(e -> {
+                LOG.info("session of {} not handed over by node {} ({}); taking it from the session store", clientId,
+                    previous, e.getMessage());
+                return cleanStart ? Future.succeededFuture(null) : storedSession(clientId);
               });
         });
   }
 
+  private Future<SessionState> storedSession(String clientId) {
+    return Future.fromCompletionStage(sessionMap.getAsync(clientId), vertx.getOrCreateContext())
+        .map(bytes -> bytes == null ? null : SessionCodec.decode(Buffer.buffer(bytes)))
+        .otherwise(e -> {
+          LOG.warn("stored session of {} not readable: {}", clientId, e.toString());
+          return null;
+        });
+  }
+
+  /** Keeps {@code state} in the session store; while its client is away, only until it expires. */
+  void storeSession(String clientId, SessionState state) {
+    byte[] bytes = SessionCodec.encode(state).getBytes();
+    if (state.disconnectedAt() > 0 && state.expirySec() >= 0) {
+      long left = state.expirySec() - (System.currentTimeMillis() - state.disconnectedAt()) / 1000;
+      if (left <= 0) {
+        sessionMap.removeAsync(clientId);
+        return;
+      }
+      sessionMap.setAsync(clientId, bytes, left, java.util.concurrent.TimeUnit.SECONDS);
+    } else {
+      sessionMap.setAsync(clientId, bytes);
+    }
+  }
+
+  /**
+   * The stored sessions of clients whose node (Hazelcast member {@code member}) left, claimed for
+   * this node; only the oldest member claims them, so each is taken on once.
+   */
+  private Map<String, SessionState> orphansOf(String member) {
+    Map<String, SessionState> found = new LinkedHashMap<>();
+    if (!hazelcast.getCluster().getMembers().iterator().next().localMember()) return found;
+    String mine = nodeId + SEP + memberId;
+    for (Map.Entry<String, String> e : clientMap.entrySet()) {
+      if (!e.getValue().endsWith(SEP + member)) continue;
+      byte[] bytes = sessionMap.get(e.getKey());
+      if (bytes == null) continue;
+      if (!clientMap.replace(e.getKey(), e.getValue(), mine)) continue;
+      try {
+        found.put(e.getKey(), SessionCodec.decode(Buffer.buffer(bytes)));
+      } catch (RuntimeException bad) {
+        LOG.warn("stored session of {} not readable: {}", e.getKey(), bad.toString());
+      }
+    }
+    if (!found.isEmpty()) LOG.info("took on {} sessions of departed member {}", found.size(), member);
+    return found;
+  }
+
   /** The session of {@code clientId} ended on this node. */
   void sessionEnded(String clientId) {
-    vertx.executeBlocking(() -> clientMap.remove(clientId, nodeId), false);
+    vertx.executeBlocking(() -> {
+      if (clientMap.remove(clientId, nodeId + SEP + memberId)) sessionMap.remove(clientId);
+      return null;
+    }, false);
   }
 
   // ---- retained -----------------------------------------------------------------------------

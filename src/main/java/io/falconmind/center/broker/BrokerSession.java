@@ -65,6 +65,8 @@ public final class BrokerSession {
   private int window = 1;
   private int nextPacketId = 1;
   private boolean pumpScheduled;
+  /** Messages were queued while the client was away since the session was last stored. */
+  private boolean changedWhileAway;
   /** Seconds the session outlives its connection; 0 = ends with it, -1 = never expires. */
   private long expirySec;
   private long disconnectedAt;
@@ -147,6 +149,7 @@ public final class BrokerSession {
         return;
       }
       queue.add(message);
+      if (wire == null) changedWhileAway = true;
       if (wire == null || pumpScheduled) return;
       pumpScheduled = true;
       target = wire;
@@ -293,6 +296,33 @@ public final class BrokerSession {
     inFlight.clear();
     queue.clear();
     return owed;
+  }
+
+  /**
+   * The session as the cluster's session store keeps it (nothing is taken from it), or null when
+   * it does not outlive its connection.
+   */
+  public synchronized SessionState stored() {
+    if (expirySec == 0) return null;
+    List<Outgoing> owed = new ArrayList<>(inFlight.size() + queue.size());
+    for (InFlight f : inFlight.values()) {
+      if (f.awaiting != Awaiting.PUBCOMP) owed.add(f.message);
+    }
+    owed.addAll(queue);
+    return new SessionState(new ArrayList<>(subscriptions.values()), owed, expirySec, wire == null ? disconnectedAt : 0);
+  }
+
+  /** Whether messages were queued while the client was away since the last call; clears the mark. */
+  public synchronized boolean takeChangedWhileAway() {
+    boolean changed = changedWhileAway && wire == null;
+    changedWhileAway = false;
+    return changed;
+  }
+
+  /** A session taken on while its client is away (its node is gone): keeps its expiry and its time away. */
+  synchronized void away(long expirySec, long disconnectedAt) {
+    this.expirySec = expirySec;
+    this.disconnectedAt = disconnectedAt;
   }
 
   /** Ends the session for good: what waited is dropped. */

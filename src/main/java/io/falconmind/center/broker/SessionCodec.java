@@ -16,6 +16,7 @@ final class SessionCodec {
 
   static Buffer encode(SessionState state) {
     Buffer out = Buffer.buffer();
+    out.appendLong(state.expirySec()).appendLong(state.disconnectedAt());
     out.appendInt(state.subscriptions().size());
     for (Subscription s : state.subscriptions()) {
       PublicationCodec.writeString(out, s.filter());
@@ -36,6 +37,8 @@ final class SessionCodec {
 
   static SessionState decode(Buffer in) {
     PublicationCodec.Reader r = new PublicationCodec.Reader(in, 0);
+    long expirySec = r.i64();
+    long disconnectedAt = r.i64();
     int n = count(r.i32());
     List<Subscription> subs = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
@@ -54,7 +57,7 @@ final class SessionCodec {
       for (int j = 0; j < k; j++) ids.add(r.i32());
       owed.add(new BrokerSession.Outgoing(PublicationCodec.read(r), flags & 0x03, (flags & 0x04) != 0, ids));
     }
-    return new SessionState(subs, owed);
+    return new SessionState(subs, owed, expirySec, disconnectedAt);
   }
 
   private static int count(int n) {

@@ -44,8 +44,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Three clustered nodes in this JVM form one broker: a message published on one node reaches the
  * subscribers of every node exactly once and in order, a shared subscription picks one member
  * across the cluster, retained messages are seen from every node and outlive the node they were
- * published on, and a client id that connects on another node takes its session over from there
- * (queued messages included).
+ * published on, a client id that connects on another node takes its session over from there
+ * (queued messages included), and a persistent session outlives the node that held it.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(120)
@@ -327,5 +327,41 @@ class BrokerClusterIT {
       return got.isEmpty() ? null : got.get(0);
     }, "kept"::equals);
     assertThat(seen).isEqualTo("kept");
+  }
+
+  @Test
+  @Order(7)
+  void aPersistentSessionOutlivesItsNodeWithTheMessagesQueuedForIt() throws Exception {
+    TestNode holder = nodes.get(1);
+    TestNode survivor = nodes.get(2);
+    Mqtt5BlockingClient keeper = client(holder, "keeper");
+    keeper.connectWith().cleanStart(true).sessionExpiryInterval(600).send();
+    var gets = keeper.publishes(MqttGlobalPublishFilter.ALL);
+    keeper.subscribeWith().topicFilter("orphan/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    Mqtt5BlockingClient pub = connected(survivor, "orphan-pub");
+    awaitRoute(pub, "orphan/probe", gets);
+    keeper.disconnect();
+
+    publish(pub, "orphan/o0", "o0", MqttQos.AT_LEAST_ONCE, false);
+    publish(pub, "orphan/o1", "o1", MqttQos.AT_LEAST_ONCE, false);
+    // kept in the cluster's session store with what waits for it (stored each second while away)
+    var store = ((io.vertx.spi.cluster.hazelcast.HazelcastClusterManager) survivor.node.clusterManager())
+        .getHazelcastInstance().<String, byte[]>getMap("center.mqtt.sessions");
+    Eventually.until(WAIT, "the session stored with its two messages", () -> store.get("keeper"),
+        bytes -> bytes != null && new String(bytes, StandardCharsets.ISO_8859_1).contains("o1"));
+
+    holder.close();
+    // once the cluster has seen the node go, the survivor holds the session and queues for it
+    var owners = ((io.vertx.spi.cluster.hazelcast.HazelcastClusterManager) survivor.node.clusterManager())
+        .getHazelcastInstance().<String, String>getMap("center.mqtt.clients");
+    Eventually.until(WAIT, "the session taken on by the survivor", () -> owners.get("keeper"),
+        owner -> owner != null && owner.startsWith("bk-2"));
+    publish(pub, "orphan/o2", "o2", MqttQos.AT_LEAST_ONCE, false);
+
+    Mqtt5BlockingClient back = client(survivor, "keeper");
+    var again = back.publishes(MqttGlobalPublishFilter.ALL);
+    Mqtt5ConnAck ack = back.connectWith().cleanStart(false).sessionExpiryInterval(600).send();
+    assertThat(ack.isSessionPresent()).isTrue();
+    assertThat(receive(again, 3)).containsExactly("o0", "o1", "o2");
   }
 }
