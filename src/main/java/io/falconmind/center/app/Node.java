@@ -7,6 +7,7 @@ import io.falconmind.center.device.DeviceVerticle;
 import io.falconmind.center.mission.MissionVerticle;
 import io.falconmind.center.broker.Broker;
 import io.falconmind.center.broker.BrokerAccess;
+import io.falconmind.center.broker.BrokerMetrics;
 import io.falconmind.center.mqtt.MqttVerticle;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.falconmind.center.raft.RaftVerticle;
@@ -116,6 +117,7 @@ public final class Node {
           broker = new Broker(vertx, config.broker(),
               new BrokerAccess(config.broker().allowAnonymous(), config.broker().users(), config.broker().acl()));
           broker.start();
+          BrokerMetrics.register(broker, registry);
           Future<Void> joined = clusterManager instanceof HazelcastClusterManager hz
               ? broker.joinCluster(hz.getHazelcastInstance(), identity.nodeId()) : Future.succeededFuture();
           return joined.compose(x -> deploy(() -> new MqttVerticle(identity.nodeId(), config.mqtt(), broker, registry), mqttInstances()));

@@ -21,6 +21,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.UUID;
 
 /**
@@ -42,6 +44,7 @@ final class BrokerCluster {
   private static final String SESSIONS = "center.mqtt.sessions";
   private static final long HANDOVER_TIMEOUT_MS = 5_000;
   private static final char SEP = '\u0001';
+  private static final String WARM_UP = "warm-up";
 
   /** A node a publication goes to, with what it is to serve there. */
   record Target(String node, boolean ordinary, List<String> groups) {
@@ -56,6 +59,7 @@ final class BrokerCluster {
   private final IMap<String, byte[]> sessionMap;
   private final SubscriptionTree routes;
   private final Map<String, Integer> localRouteCounts = new HashMap<>();
+  private final Set<String> warmed = ConcurrentHashMap.newKeySet();
   private final Map<String, Publication> retained;
   private final String memberId;
   private MessageConsumer<Buffer> consumer;
@@ -104,8 +108,11 @@ final class BrokerCluster {
    */
   Future<Void> start(Delivery deliver, HandOver handOver, Orphans orphans) {
     var context = vertx.getOrCreateContext();
-    consumer = vertx.eventBus().consumer(address(nodeId), m -> onForwarded(m.body(), deliver));
+    consumer = vertx.eventBus().consumer(address(nodeId), m -> {
+      if (!m.headers().contains(WARM_UP)) onForwarded(m.body(), deliver);
+    });
     handOverConsumer = vertx.eventBus().consumer(handOverAddress(nodeId), m -> {
+      if (m.headers().contains(WARM_UP)) return;
       PublicationCodec.Reader in = new PublicationCodec.Reader(m.body(), 0);
       String clientId = in.string();
       boolean cleanStart = in.u8() == 1;
@@ -232,6 +239,18 @@ final class BrokerCluster {
     String[] parts = key.split(String.valueOf(SEP), 3);
     if (parts.length != 3) return;
     routes.subscribe(parts[0], routeSubscription(parts));
+    if (!parts[0].equals(nodeId) && warmed.add(parts[0])) warmUp(parts[0]);
+  }
+
+  /**
+   * The event bus looks up an address's listeners in Hazelcast on the first send and caches the
+   * answer; sending once while the cluster is healthy keeps a later forward from waiting on a
+   * member that froze or was cut off.
+   */
+  private void warmUp(String node) {
+    var options = new io.vertx.core.eventbus.DeliveryOptions().addHeader(WARM_UP, "1");
+    vertx.eventBus().send(address(node), null, options);
+    vertx.eventBus().send(handOverAddress(node), null, options);
   }
 
   private void removeRoute(String key) {
