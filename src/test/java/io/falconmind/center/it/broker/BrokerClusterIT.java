@@ -163,7 +163,7 @@ class BrokerClusterIT {
   }
 
   @Test
-  @Order(1)
+  @Order(10)
   void aPublishOnOneNodeReachesTheSubscribersOfTheOthersOnceAndInOrder() throws Exception {
     Mqtt5BlockingClient a = connected(nodes.get(0), "fan-a");
     Mqtt5BlockingClient b = connected(nodes.get(1), "fan-b");
@@ -189,7 +189,7 @@ class BrokerClusterIT {
   }
 
   @Test
-  @Order(2)
+  @Order(20)
   void aSharedSubscriptionGivesEachMessageToOneMemberAcrossTheCluster() throws Exception {
     Mqtt5BlockingClient m1 = connected(nodes.get(0), "worker-1");
     Mqtt5BlockingClient m2 = connected(nodes.get(1), "worker-2");
@@ -236,7 +236,7 @@ class BrokerClusterIT {
   }
 
   @Test
-  @Order(3)
+  @Order(30)
   void aRetainedMessageIsSeenFromEveryNode() throws Exception {
     Mqtt5BlockingClient pub = connected(nodes.get(0), "ret-pub");
     publish(pub, "status/door", "open", MqttQos.AT_LEAST_ONCE, true);
@@ -256,7 +256,23 @@ class BrokerClusterIT {
   }
 
   @Test
-  @Order(4)
+  @Order(35)
+  void aWillPublishedOnOneNodeReachesSubscribersOnTheOthers() throws Exception {
+    Mqtt5BlockingClient watcher = connected(nodes.get(2), "will-watch");
+    var wills = subscribed(watcher, "wills/#", MqttQos.AT_LEAST_ONCE);
+    Mqtt5BlockingClient probe = connected(nodes.get(0), "will-probe");
+    awaitRoute(probe, "wills/probe", wills);
+    Mqtt5BlockingClient dying = client(nodes.get(0), "dying");
+    dying.connectWith().cleanStart(true).willPublish().topic("wills/dying").payload("gone".getBytes(StandardCharsets.UTF_8))
+        .qos(MqttQos.AT_LEAST_ONCE).applyWillPublish().send();
+    // a DISCONNECT asking for the will: it is published as if the connection had been lost
+    dying.disconnectWith().reasonCode(Mqtt5DisconnectReasonCode.DISCONNECT_WITH_WILL_MESSAGE).send();
+
+    assertThat(receive(wills, 1)).containsExactly("gone");
+  }
+
+  @Test
+  @Order(40)
   void aClientConnectingOnAnotherNodeTakesItsSessionOverWithTheMessagesQueuedForIt() throws Exception {
     Mqtt5BlockingClient first = client(nodes.get(0), "mover");
     first.connectWith().cleanStart(true).sessionExpiryInterval(300).send();
@@ -287,7 +303,7 @@ class BrokerClusterIT {
   }
 
   @Test
-  @Order(5)
+  @Order(50)
   void theSameClientIdOnAnotherNodeClosesTheOldConnectionWithSessionTakenOver() throws Exception {
     CompletableFuture<Mqtt5DisconnectReasonCode> reason = new CompletableFuture<>();
     Mqtt5BlockingClient old = Mqtt5Client.builder().identifier("twin").serverHost("127.0.0.1")
@@ -307,7 +323,7 @@ class BrokerClusterIT {
   }
 
   @Test
-  @Order(6)
+  @Order(60)
   void retainedMessagesOutliveTheNodeTheyWerePublishedOn() throws Exception {
     Mqtt5BlockingClient pub = connected(nodes.get(0), "keep-pub");
     publish(pub, "keep/me", "kept", MqttQos.AT_LEAST_ONCE, true);
@@ -330,7 +346,7 @@ class BrokerClusterIT {
   }
 
   @Test
-  @Order(7)
+  @Order(70)
   void aPersistentSessionOutlivesItsNodeWithTheMessagesQueuedForIt() throws Exception {
     TestNode holder = nodes.get(1);
     TestNode survivor = nodes.get(2);
