@@ -265,7 +265,8 @@ public final class Broker {
   private void end(BrokerSession session) {
     if (!sessions.remove(session.clientId(), session)) return;
     BrokerCluster c = cluster;
-    if (c != null) c.sessionEnded(session.clientId());
+    // a live connection here means a new session of the same client follows on this node
+    if (c != null && !live.containsKey(session.clientId())) c.sessionEnded(session.clientId());
     for (Subscription s : session.subscriptions()) forget(session, s);
     session.discard();
   }
