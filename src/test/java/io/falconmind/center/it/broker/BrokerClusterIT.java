@@ -256,6 +256,32 @@ class BrokerClusterIT {
   }
 
   @Test
+  @Order(33)
+  void mqtt5PropertiesCrossTheNodesUnchanged() throws Exception {
+    Mqtt5BlockingClient sub = connected(nodes.get(1), "props-sub");
+    var got = sub.publishes(MqttGlobalPublishFilter.ALL);
+    sub.subscribeWith().topicFilter("req/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    Mqtt5BlockingClient pub = connected(nodes.get(0), "props-pub");
+    awaitRoute(pub, "req/probe", got);
+
+    pub.publishWith().topic("req/x").payload("{\"a\":1}".getBytes(StandardCharsets.UTF_8)).qos(MqttQos.AT_LEAST_ONCE)
+        .contentType("application/json").responseTopic("resp/props-pub").correlationData("c-42".getBytes(StandardCharsets.UTF_8))
+        .payloadFormatIndicator(com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PayloadFormatIndicator.UTF_8)
+        .messageExpiryInterval(120)
+        .userProperties().add("k1", "v1").add("k2", "v2").applyUserProperties().send();
+
+    Mqtt5Publish m = got.receive(WAIT.toSeconds(), TimeUnit.SECONDS).orElseThrow();
+    assertThat(new String(m.getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("{\"a\":1}");
+    assertThat(m.getContentType().map(Object::toString)).contains("application/json");
+    assertThat(m.getResponseTopic().map(Object::toString)).contains("resp/props-pub");
+    assertThat(m.getCorrelationData().map(b -> StandardCharsets.UTF_8.decode(b).toString())).contains("c-42");
+    assertThat(m.getPayloadFormatIndicator()).contains(com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PayloadFormatIndicator.UTF_8);
+    assertThat(m.getMessageExpiryInterval().orElseThrow()).isBetween(110L, 120L);
+    assertThat(m.getUserProperties().asList()).extracting(p -> p.getName() + "=" + p.getValue())
+        .containsExactly("k1=v1", "k2=v2");
+  }
+
+  @Test
   @Order(35)
   void aWillPublishedOnOneNodeReachesSubscribersOnTheOthers() throws Exception {
     Mqtt5BlockingClient watcher = connected(nodes.get(2), "will-watch");
