@@ -89,7 +89,6 @@ public final class RaftVerticle extends VerticleBase {
   private static final int CATCH_UP_BATCH = 5_000;
   private static final int APPLIED_LOG_ENTRIES = 20_000;
   /** A learner this far behind the leader's commit index is not promoted yet. */
-  private static final long PROMOTE_MAX_LAG = 5_000;
 
   private enum Mode { JOINING, MEMBER, GATEWAY }
 
@@ -120,7 +119,7 @@ public final class RaftVerticle extends VerticleBase {
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final DeliveryOptions local = new DeliveryOptions().setLocalOnly(true);
   private final EventBusTransport.Metrics transportMetrics = new EventBusTransport.Metrics();
-  private final Map<String, Long> absentSince = new HashMap<>();
+  private GroupUpkeep upkeep;
   private final Map<String, Long> nodeAbsentSince = new HashMap<>();
   private final List<AppliedLog.Entry> streamOut = new ArrayList<>();
   /** The most recently applied entries, so a forwarded proposal is answered with this node's events. */
@@ -200,6 +199,7 @@ public final class RaftVerticle extends VerticleBase {
     appliedLog = new AppliedLog(APPLIED_LOG_ENTRIES);
     persistedSeq = initial.seq();
     presence = new Presence(Math.max(3_000L, 2_000L * config.heartbeatTimeoutSec()));
+    upkeep = new GroupUpkeep(cluster.voters(), cluster.learners(), TimeUnit.SECONDS.toNanos(cluster.voterGraceSec()));
     status = new NodeStatus(nodeId, "NONE", 0, null, 0, 0, 0, state.seq(), persistedSeq, endpoint, null, 0);
     var bus = vertx.eventBus();
     consumers.add(bus.<Command>localConsumer(ControlClient.PROPOSE, this::onPropose));
@@ -670,49 +670,14 @@ public final class RaftVerticle extends VerticleBase {
     RaftGroupMembers committed = raftNode.getCommittedMembers();
     RaftGroupMembers effective = raftNode.getEffectiveMembers();
     if (committed.getLogIndex() != effective.getLogIndex()) return;
-    Set<RaftEndpoint> voters = new HashSet<>(committed.getVotingMembers());
-    List<RaftEndpoint> learners = new ArrayList<>();
-    for (RaftEndpoint m : committed.getMembers()) if (!voters.contains(m)) learners.add(m);
-    long graceNanos = TimeUnit.SECONDS.toNanos(cluster.voterGraceSec());
-    Set<String> members = new HashSet<>();
-    for (RaftEndpoint m : committed.getMembers()) {
-      String id = String.valueOf(m.getId());
-      members.add(id);
-      if (m.equals(self) || presence.endpointAlive(id, now)) {
-        absentSince.remove(id);
-      } else {
-        absentSince.putIfAbsent(id, now);
-      }
-    }
-    absentSince.keySet().retainAll(members);
-    for (RaftEndpoint m : committed.getMembers()) {
-      Long since = absentSince.get(String.valueOf(m.getId()));
-      if (since != null && now - since >= graceNanos) {
-        change(m, MembershipChangeMode.REMOVE_MEMBER, committed, voters.contains(m) ? "voter absent" : "learner absent");
-        return;
-      }
-    }
     long commit = report == null ? 0 : report.getLog().getCommitIndex();
-    if (voters.size() < cluster.voters()) {
-      for (RaftEndpoint l : learners) {
-        JsonObject info = presence.get(String.valueOf(l.getId()), now);
-        if (info != null && commit - info.getLong("commitIndex", 0L) <= PROMOTE_MAX_LAG) {
-          change(l, MembershipChangeMode.ADD_OR_PROMOTE_TO_FOLLOWER, committed, "a voter is missing");
-          return;
-        }
+    GroupUpkeep.Change next = upkeep.next(self, committed.getMembers(), committed.getVotingMembers(),
+        id -> presence.get(id, now), presence.alive(now), group, commit, now);
+    switch (next.kind()) {
+      case REMOVE, PROMOTE -> change(next.member(), next.mode(), committed, next.why());
+      case ENLIST -> enlist(next.member(), committed);
+      case NONE -> {
       }
-    }
-    int wantLearners = Math.min(cluster.learners() + Math.max(0, cluster.voters() - voters.size()), 2);
-    if (learners.size() < wantLearners) {
-      JsonObject best = null;
-      for (JsonObject info : presence.alive(now)) {
-        if ("gateway".equals(info.getString("member")) && group.equals(info.getString("group"))
-            && !members.contains(info.getString("endpoint"))
-            && (best == null || info.getLong("appliedIndex", 0L) > best.getLong("appliedIndex", 0L))) {
-          best = info;
-        }
-      }
-      if (best != null) enlist(new NodeEndpoint(best.getString("endpoint")), committed);
     }
   }
 
