@@ -15,12 +15,15 @@ public final class TopicFilter {
   private TopicFilter() {
   }
 
-  /** A topic name a PUBLISH may carry: not empty, no wildcard, no NUL, at most 65535 bytes. */
+  /**
+   * A topic name a PUBLISH may carry: not empty, no wildcard, no NUL, at most 65535 bytes, and no
+   * U+FFFD, which is what the decoder makes of ill-formed UTF-8 (MQTT requires well-formed UTF-8).
+   */
   public static boolean isValidTopicName(String topic) {
     if (topic == null || topic.isEmpty() || tooLong(topic)) return false;
     for (int i = 0; i < topic.length(); i++) {
       char c = topic.charAt(i);
-      if (c == '+' || c == '#' || c == '\0') return false;
+      if (c == '+' || c == '#' || c == '\0' || c == '\uFFFD') return false;
     }
     return true;
   }
@@ -34,7 +37,7 @@ public final class TopicFilter {
     String[] levels = filter.split("/", -1);
     for (int i = 0; i < levels.length; i++) {
       String level = levels[i];
-      if (level.indexOf('\0') >= 0) return false;
+      if (level.indexOf('\0') >= 0 || level.indexOf('\uFFFD') >= 0) return false;
       if (level.equals("#")) {
         if (i != levels.length - 1) return false;
       } else if (!level.equals("+") && (level.indexOf('#') >= 0 || level.indexOf('+') >= 0)) {

@@ -1,0 +1,573 @@
+package io.falconmind.center.it.broker;
+
+import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.lifecycle.MqttDisconnectSource;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3Client;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5DisconnectException;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubAckException;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5SubAckException;
+import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck;
+import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAckReasonCode;
+import com.hivemq.client.mqtt.mqtt5.message.disconnect.Mqtt5DisconnectReasonCode;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
+import com.hivemq.client.mqtt.mqtt5.message.subscribe.Mqtt5RetainHandling;
+import com.hivemq.client.mqtt.mqtt5.message.subscribe.suback.Mqtt5SubAckReasonCode;
+import io.falconmind.center.broker.BrokerAccess;
+import io.falconmind.center.it.TestNode;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The broker of one node against real clients (HiveMQ 3.1.1 and 5, Paho, mosquitto_pub/sub and a
+ * raw socket): QoS 0-2, retained messages, the {@code $} rule, wills, persistent sessions, shared
+ * subscriptions, MQTT 5 subscription options and properties, users and ACL, limits, and hostile
+ * packets that close only the offending connection.
+ */
+@Timeout(60)
+class BrokerProtocolIT {
+
+  private static TestNode node;
+  private final List<AutoCloseable> open = new ArrayList<>();
+
+  @BeforeAll
+  static void start() {
+    String alice = "alice:" + BrokerAccess.hashPassword("wonder");
+    node = TestNode.start(Map.of("mqtt.allowAnonymous", "true", "mqtt.users", alice,
+        "mqtt.acl", "user:alice readwrite %u/#,user:alice read public/#,anonymous readwrite #,all read $SYS/#",
+        "mqtt.maxPublishRate", "200", "mqtt.maxPacketBytes", "65536", "mqtt.sysIntervalSec", "1"));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (node != null) node.close();
+  }
+
+  @AfterEach
+  void closeClients() {
+    for (AutoCloseable c : open) {
+      try {
+        c.close();
+      } catch (Exception ignored) {
+        // already closed
+      }
+    }
+  }
+
+  // ---- clients ------------------------------------------------------------------------------
+
+  private Mqtt5BlockingClient v5(String id) {
+    Mqtt5BlockingClient c = Mqtt5Client.builder().identifier(id).serverHost("127.0.0.1").serverPort(node.mqttPort)
+        .buildBlocking();
+    open.add(() -> {
+      if (c.getState().isConnected()) c.disconnect();
+    });
+    return c;
+  }
+
+  private Mqtt5BlockingClient v5connected(String id) {
+    Mqtt5BlockingClient c = v5(id);
+    c.connect();
+    return c;
+  }
+
+  private Mqtt3BlockingClient v3connected(String id) {
+    Mqtt3BlockingClient c = Mqtt3Client.builder().identifier(id).serverHost("127.0.0.1").serverPort(node.mqttPort)
+        .buildBlocking();
+    c.connect();
+    open.add(() -> {
+      if (c.getState().isConnected()) c.disconnect();
+    });
+    return c;
+  }
+
+  private static String text(Mqtt5Publish p) {
+    return new String(p.getPayloadAsBytes(), StandardCharsets.UTF_8);
+  }
+
+  private static Optional<Mqtt5Publish> next(Mqtt5BlockingClient.Mqtt5Publishes publishes, long millis) {
+    try {
+      return publishes.receive(millis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Mqtt5Publish receive(Mqtt5BlockingClient.Mqtt5Publishes publishes) {
+    return next(publishes, 10_000).orElseThrow(() -> new AssertionError("nothing received within 10 s"));
+  }
+
+  private static void publish(Mqtt5BlockingClient c, String topic, String payload, MqttQos qos, boolean retain) {
+    c.publishWith().topic(topic).payload(payload.getBytes(StandardCharsets.UTF_8)).qos(qos).retain(retain).send();
+  }
+
+  // ---- QoS, retained, $ ---------------------------------------------------------------------
+
+  @Test
+  void everyQosBetweenMqtt311AndMqtt5ClientsAtTheLowerOfTheTwoQos() {
+    Mqtt5BlockingClient sub = v5connected("q-sub");
+    var got = sub.publishes(MqttGlobalPublishFilter.ALL);
+    sub.subscribeWith().topicFilter("q/1").qos(MqttQos.AT_LEAST_ONCE).send();
+    Mqtt3BlockingClient pub = v3connected("q-pub");
+
+    pub.publishWith().topic("q/1").payload("zero".getBytes(StandardCharsets.UTF_8)).qos(MqttQos.AT_MOST_ONCE).send();
+    pub.publishWith().topic("q/1").payload("one".getBytes(StandardCharsets.UTF_8)).qos(MqttQos.AT_LEAST_ONCE).send();
+    pub.publishWith().topic("q/1").payload("two".getBytes(StandardCharsets.UTF_8)).qos(MqttQos.EXACTLY_ONCE).send();
+
+    Mqtt5Publish a = receive(got);
+    Mqtt5Publish b = receive(got);
+    Mqtt5Publish c = receive(got);
+    assertThat(List.of(text(a), text(b), text(c))).containsExactly("zero", "one", "two");
+    assertThat(List.of(a.getQos(), b.getQos(), c.getQos()))
+        .containsExactly(MqttQos.AT_MOST_ONCE, MqttQos.AT_LEAST_ONCE, MqttQos.AT_LEAST_ONCE);
+  }
+
+  @Test
+  void retainedMessagesAreSetReplacedAndClearedAndMatchWildcards() {
+    Mqtt5BlockingClient pub = v5connected("r-pub");
+    publish(pub, "ret/a/x", "first", MqttQos.AT_LEAST_ONCE, true);
+    publish(pub, "ret/a/x", "second", MqttQos.AT_LEAST_ONCE, true);
+    publish(pub, "ret/b/y", "other", MqttQos.AT_LEAST_ONCE, true);
+    publish(pub, "ret/b/y", "", MqttQos.AT_LEAST_ONCE, true);
+
+    Mqtt5BlockingClient sub = v5connected("r-sub");
+    var got = sub.publishes(MqttGlobalPublishFilter.ALL);
+    sub.subscribeWith().topicFilter("ret/+/#").qos(MqttQos.AT_LEAST_ONCE).send();
+
+    Mqtt5Publish p = receive(got);
+    assertThat(text(p)).isEqualTo("second");
+    assertThat(p.isRetain()).isTrue();
+    assertThat(next(got, 500)).isEmpty();
+  }
+
+  @Test
+  void wildcardsAtTheStartDoNotMatchDollarTopics() {
+    Mqtt5BlockingClient all = v5connected("dollar-all");
+    var everything = all.publishes(MqttGlobalPublishFilter.ALL);
+    all.subscribeWith().topicFilter("#").qos(MqttQos.AT_MOST_ONCE).send();
+    Mqtt5BlockingClient sys = v5connected("dollar-sys");
+    var sysGot = sys.publishes(MqttGlobalPublishFilter.ALL);
+    sys.subscribeWith().topicFilter("$SYS/broker/#").qos(MqttQos.AT_MOST_ONCE).send();
+
+    assertThat(receive(sysGot).getTopic().toString()).startsWith("$SYS/broker/");
+    while (true) {
+      Optional<Mqtt5Publish> p = next(everything, 1_500);
+      if (p.isEmpty()) break;
+      assertThat(p.get().getTopic().toString()).doesNotStartWith("$");
+    }
+  }
+
+  // ---- wills and sessions -------------------------------------------------------------------
+
+  @Test
+  void aWillIsSentWhenTheConnectionIsLostNotAfterANormalDisconnect() throws Exception {
+    Mqtt5BlockingClient watcher = v5connected("will-watcher");
+    var wills = watcher.publishes(MqttGlobalPublishFilter.ALL);
+    watcher.subscribeWith().topicFilter("will/#").qos(MqttQos.AT_LEAST_ONCE).send();
+
+    Mqtt5BlockingClient polite = v5("will-polite");
+    polite.connectWith().willPublish().topic("will/polite").payload("bye".getBytes(StandardCharsets.UTF_8))
+        .applyWillPublish().send();
+    polite.disconnect();
+    try (Raw raw = Raw.open(node.mqttPort)) {
+      raw.connect311("will-lost", "will/lost", "lost");
+      // the socket closes without DISCONNECT
+    }
+
+    Mqtt5Publish p = receive(wills);
+    assertThat(p.getTopic().toString()).isEqualTo("will/lost");
+    assertThat(next(wills, 500)).isEmpty();
+  }
+
+  @Test
+  void aWillDelayIsCancelledByAReconnectWithinIt() {
+    Mqtt5BlockingClient watcher = v5connected("delay-watcher");
+    var wills = watcher.publishes(MqttGlobalPublishFilter.ALL);
+    watcher.subscribeWith().topicFilter("delayed/#").qos(MqttQos.AT_LEAST_ONCE).send();
+
+    Mqtt5BlockingClient c = v5("delayed-client");
+    c.connectWith().cleanStart(true).sessionExpiryInterval(60).willPublish().topic("delayed/one")
+        .payload("late".getBytes(StandardCharsets.UTF_8)).delayInterval(2).applyWillPublish().send();
+    c.disconnectWith().reasonCode(Mqtt5DisconnectReasonCode.DISCONNECT_WITH_WILL_MESSAGE).send();
+    Mqtt5BlockingClient back = v5("delayed-client");
+    back.connectWith().cleanStart(false).sessionExpiryInterval(60).send();
+
+    assertThat(next(wills, 3_500)).isEmpty();
+
+    back.disconnectWith().reasonCode(Mqtt5DisconnectReasonCode.DISCONNECT_WITH_WILL_MESSAGE).send();
+    // no will on this connection: nothing either
+    assertThat(next(wills, 500)).isEmpty();
+  }
+
+  @Test
+  void aPersistentMqtt311SessionGetsTheMessagesQueuedWhileAway() throws Exception {
+    MqttClient paho = new MqttClient("tcp://127.0.0.1:" + node.mqttPort, "paho-persistent", new MemoryPersistence());
+    MqttConnectOptions options = new MqttConnectOptions();
+    options.setCleanSession(false);
+    LinkedBlockingQueue<String> got = new LinkedBlockingQueue<>();
+    paho.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
+      @Override
+      public void connectionLost(Throwable cause) {
+      }
+
+      @Override
+      public void messageArrived(String topic, org.eclipse.paho.client.mqttv3.MqttMessage message) {
+        got.add(new String(message.getPayload(), StandardCharsets.UTF_8));
+      }
+
+      @Override
+      public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {
+      }
+    });
+    paho.connect(options);
+    paho.subscribe("away/#", 2);
+    paho.disconnect();
+
+    Mqtt5BlockingClient pub = v5connected("away-pub");
+    publish(pub, "away/1", "a1", MqttQos.AT_LEAST_ONCE, false);
+    publish(pub, "away/2", "a2", MqttQos.EXACTLY_ONCE, false);
+    publish(pub, "away/3", "a3", MqttQos.AT_MOST_ONCE, false);
+
+    paho.connect(options);
+    assertThat(got.poll(10, TimeUnit.SECONDS)).isEqualTo("a1");
+    assertThat(got.poll(10, TimeUnit.SECONDS)).isEqualTo("a2");
+    assertThat(got.poll(500, TimeUnit.MILLISECONDS)).isNull();
+    paho.disconnect();
+    paho.close();
+  }
+
+  @Test
+  void aSecondConnectionWithTheSameClientIdTakesTheSessionOver() throws Exception {
+    CompletableFuture<Mqtt5DisconnectReasonCode> reason = new CompletableFuture<>();
+    Mqtt5BlockingClient old = Mqtt5Client.builder().identifier("same-id").serverHost("127.0.0.1")
+        .serverPort(node.mqttPort).addDisconnectedListener(ctx -> {
+          if (ctx.getSource() == MqttDisconnectSource.SERVER && ctx.getCause() instanceof Mqtt5DisconnectException d) {
+            reason.complete(d.getMqttMessage().getReasonCode());
+          }
+        }).buildBlocking();
+    old.connect();
+    v5connected("same-id");
+
+    assertThat(reason.get(10, TimeUnit.SECONDS)).isEqualTo(Mqtt5DisconnectReasonCode.SESSION_TAKEN_OVER);
+  }
+
+  @Test
+  void aSharedSubscriptionGivesEachMessageToOneMember() {
+    Mqtt5BlockingClient m1 = v5connected("share-1");
+    Mqtt5BlockingClient m2 = v5connected("share-2");
+    var at1 = m1.publishes(MqttGlobalPublishFilter.ALL);
+    var at2 = m2.publishes(MqttGlobalPublishFilter.ALL);
+    m1.subscribeWith().topicFilter("$share/g/work/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    m2.subscribeWith().topicFilter("$share/g/work/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    Mqtt5BlockingClient pub = v5connected("share-pub");
+    for (int i = 0; i < 20; i++) publish(pub, "work/" + i, "w" + i, MqttQos.AT_LEAST_ONCE, false);
+
+    List<String> one = new ArrayList<>();
+    List<String> two = new ArrayList<>();
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (one.size() + two.size() < 20 && System.currentTimeMillis() < deadline) {
+      next(at1, 50).ifPresent(p -> one.add(text(p)));
+      next(at2, 50).ifPresent(p -> two.add(text(p)));
+    }
+    Set<String> all = new HashSet<>(one);
+    all.addAll(two);
+    assertThat(one.size() + two.size()).isEqualTo(20);
+    assertThat(all).hasSize(20);
+    assertThat(one).hasSize(10);
+    assertThat(two).hasSize(10);
+  }
+
+  // ---- MQTT 5 -------------------------------------------------------------------------------
+
+  @Test
+  void mqtt5SubscriptionOptionsAndIdentifiers() {
+    Mqtt5BlockingClient c = v5connected("opts");
+    var got = c.publishes(MqttGlobalPublishFilter.ALL);
+    c.subscribeWith().topicFilter("opt/local").noLocal(true).qos(MqttQos.AT_LEAST_ONCE).send();
+    c.subscribeWith().topicFilter("opt/rap").retainAsPublished(true).qos(MqttQos.AT_LEAST_ONCE).send();
+    publish(c, "opt/local", "mine", MqttQos.AT_LEAST_ONCE, false);
+    publish(c, "opt/rap", "kept-flag", MqttQos.AT_LEAST_ONCE, true);
+
+    Mqtt5Publish p = receive(got);
+    assertThat(text(p)).isEqualTo("kept-flag");
+    assertThat(p.isRetain()).isTrue();
+    assertThat(next(got, 300)).isEmpty();
+
+    Mqtt5BlockingClient late = v5connected("opts-late");
+    var lateGot = late.publishes(MqttGlobalPublishFilter.ALL);
+    late.subscribeWith().topicFilter("opt/rap").retainHandling(Mqtt5RetainHandling.DO_NOT_SEND)
+        .qos(MqttQos.AT_LEAST_ONCE).send();
+    assertThat(next(lateGot, 500)).isEmpty();
+  }
+
+  @Test
+  void anEmptyClientIdIsAssignedOne() {
+    Mqtt5BlockingClient c = Mqtt5Client.builder().serverHost("127.0.0.1").serverPort(node.mqttPort).buildBlocking();
+    Mqtt5ConnAck ack = c.connect();
+    assertThat(ack.getAssignedClientIdentifier()).isPresent();
+    assertThat(ack.getAssignedClientIdentifier().get().toString()).startsWith("auto-");
+    c.disconnect();
+  }
+
+  @Test
+  void anExpiredMessageIsNotDeliveredToAReturningSession() {
+    Mqtt5BlockingClient c = v5("expiring");
+    c.connectWith().cleanStart(true).sessionExpiryInterval(60).send();
+    c.subscribeWith().topicFilter("exp/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    c.disconnect();
+    Mqtt5BlockingClient pub = v5connected("exp-pub");
+    pub.publishWith().topic("exp/short").payload("gone".getBytes(StandardCharsets.UTF_8)).qos(MqttQos.AT_LEAST_ONCE)
+        .messageExpiryInterval(1).send();
+    pub.publishWith().topic("exp/long").payload("kept".getBytes(StandardCharsets.UTF_8)).qos(MqttQos.AT_LEAST_ONCE)
+        .messageExpiryInterval(600).send();
+    long expired = System.currentTimeMillis() + 1_100;
+    io.falconmind.center.it.Eventually.until(java.time.Duration.ofSeconds(5), "the short expiry to pass",
+        System::currentTimeMillis, now -> now > expired);
+
+    Mqtt5BlockingClient back = v5("expiring");
+    var got = back.publishes(MqttGlobalPublishFilter.ALL);
+    back.connectWith().cleanStart(false).sessionExpiryInterval(60).send();
+    Mqtt5Publish p = receive(got);
+    assertThat(text(p)).isEqualTo("kept");
+    assertThat(p.getMessageExpiryInterval().orElseThrow()).isBetween(590L, 600L);
+    assertThat(next(got, 300)).isEmpty();
+  }
+
+  // ---- users, ACL, limits -------------------------------------------------------------------
+
+  @Test
+  void usersAuthenticateAndTheAclLimitsThem() {
+    Mqtt5BlockingClient bad = Mqtt5Client.builder().identifier("alice-bad").serverHost("127.0.0.1")
+        .serverPort(node.mqttPort).buildBlocking();
+    assertThatThrownBy(() -> bad.connectWith().simpleAuth().username("alice")
+        .password("nope".getBytes(StandardCharsets.UTF_8)).applySimpleAuth().send())
+        .isInstanceOfSatisfying(Mqtt5ConnAckException.class, e ->
+            assertThat(e.getMqttMessage().getReasonCode()).isEqualTo(Mqtt5ConnAckReasonCode.BAD_USER_NAME_OR_PASSWORD));
+
+    Mqtt5BlockingClient alice = v5("alice-1");
+    alice.connectWith().simpleAuth().username("alice").password("wonder".getBytes(StandardCharsets.UTF_8))
+        .applySimpleAuth().send();
+    var got = alice.publishes(MqttGlobalPublishFilter.ALL);
+    alice.subscribeWith().topicFilter("alice/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    publish(alice, "alice/notes", "mine", MqttQos.AT_LEAST_ONCE, false);
+    assertThat(text(receive(got))).isEqualTo("mine");
+
+    assertThatThrownBy(() -> publish(alice, "bob/notes", "not mine", MqttQos.AT_LEAST_ONCE, false))
+        .isInstanceOfSatisfying(Mqtt5PubAckException.class, e ->
+            assertThat(e.getMqttMessage().getReasonCode()).isEqualTo(Mqtt5PubAckReasonCode.NOT_AUTHORIZED));
+    assertThatThrownBy(() -> alice.subscribeWith().topicFilter("bob/#").qos(MqttQos.AT_LEAST_ONCE).send())
+        .isInstanceOfSatisfying(Mqtt5SubAckException.class, e ->
+            assertThat(e.getMqttMessage().getReasonCodes()).containsExactly(Mqtt5SubAckReasonCode.NOT_AUTHORIZED));
+    // read-only grant: subscribing works, publishing does not
+    alice.subscribeWith().topicFilter("public/news").qos(MqttQos.AT_LEAST_ONCE).send();
+    assertThatThrownBy(() -> publish(alice, "public/news", "x", MqttQos.AT_LEAST_ONCE, false))
+        .isInstanceOf(Mqtt5PubAckException.class);
+  }
+
+  @Test
+  void aClientOverThePublishRateIsDisconnectedOthersKeepWorking() throws Exception {
+    Mqtt5BlockingClient watcher = v5connected("rate-watch");
+    var got = watcher.publishes(MqttGlobalPublishFilter.ALL);
+    watcher.subscribeWith().topicFilter("rate/ok").qos(MqttQos.AT_LEAST_ONCE).send();
+
+    CompletableFuture<Mqtt5DisconnectReasonCode> reason = new CompletableFuture<>();
+    var flooder = Mqtt5Client.builder().identifier("flooder").serverHost("127.0.0.1").serverPort(node.mqttPort)
+        .addDisconnectedListener(ctx -> {
+          if (ctx.getCause() instanceof Mqtt5DisconnectException d) reason.complete(d.getMqttMessage().getReasonCode());
+        }).buildAsync();
+    flooder.connect().get(10, TimeUnit.SECONDS);
+    for (int i = 0; i < 1_000 && !reason.isDone(); i++) {
+      flooder.publishWith().topic("rate/flood").payload(new byte[8]).qos(MqttQos.AT_MOST_ONCE).send();
+    }
+
+    assertThat(reason.get(10, TimeUnit.SECONDS)).isEqualTo(Mqtt5DisconnectReasonCode.MESSAGE_RATE_TOO_HIGH);
+    publish(v5connected("rate-ok"), "rate/ok", "still here", MqttQos.AT_LEAST_ONCE, false);
+    assertThat(text(receive(got))).isEqualTo("still here");
+  }
+
+  // ---- hostile packets ----------------------------------------------------------------------
+
+  @Test
+  void hostilePacketsCloseOnlyTheirOwnConnection() throws Exception {
+    Mqtt5BlockingClient watcher = v5connected("hostile-watch");
+    var got = watcher.publishes(MqttGlobalPublishFilter.ALL);
+    watcher.subscribeWith().topicFilter("alive/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    Mqtt5BlockingClient pub = v5connected("hostile-pub");
+
+    Map<String, byte[]> corpus = new java.util.LinkedHashMap<>();
+    corpus.put("remaining length of five bytes", new byte[] {0x30, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01});
+    corpus.put("publish with bad UTF-8 topic", Raw.packet(0x30, Raw.concat(new byte[] {0, 2, (byte) 0xc3, 0x28}, "x".getBytes())));
+    corpus.put("wildcard in a publish topic", Raw.packet(0x30, Raw.concat(Raw.string("a/#"), "x".getBytes())));
+    corpus.put("QoS 3 publish", Raw.packet(0x36, Raw.concat(Raw.string("a/b"), new byte[] {0, 1, 'x'})));
+    corpus.put("second CONNECT", Raw.connectPacket("again"));
+    corpus.put("packet above the size limit", Raw.packet(0x30, Raw.concat(Raw.string("big"), new byte[70_000])));
+    corpus.put("garbage flood", new byte[200_000]);
+
+    for (Map.Entry<String, byte[]> bad : corpus.entrySet()) {
+      try (Raw raw = Raw.open(node.mqttPort)) {
+        raw.connect311("hostile-" + bad.getKey().hashCode(), null, null);
+        raw.send(bad.getValue());
+        assertThat(raw.closedByServer()).as(bad.getKey() + " closes the connection").isTrue();
+      }
+      publish(pub, "alive/check", bad.getKey(), MqttQos.AT_LEAST_ONCE, false);
+      assertThat(text(receive(got))).as("others keep working after: " + bad.getKey()).isEqualTo(bad.getKey());
+    }
+
+    try (Raw raw = Raw.open(node.mqttPort)) {
+      raw.send(Raw.packet(0x30, Raw.concat(Raw.string("a/b"), "before connect".getBytes())));
+      assertThat(raw.closedByServer()).as("PUBLISH before CONNECT closes the connection").isTrue();
+    }
+  }
+
+  // ---- command-line clients -----------------------------------------------------------------
+
+  @Test
+  void mosquittoClientsTalkThroughTheBroker() throws Exception {
+    Process sub = new ProcessBuilder("mosquitto_sub", "-h", "127.0.0.1", "-p", String.valueOf(node.mqttPort),
+        "-t", "cli/#", "-q", "1", "-C", "1", "-W", "10", "-V", "mqttv5").redirectErrorStream(true).start();
+    Mqtt5BlockingClient probe = v5connected("cli-probe");
+    var probeGot = probe.publishes(MqttGlobalPublishFilter.ALL);
+    probe.subscribeWith().topicFilter("cli/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    // mosquitto_sub is subscribed once the broker counts two subscriptions on cli/#: publish until it prints
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (sub.isAlive() && System.currentTimeMillis() < deadline) {
+      Process pub = new ProcessBuilder("mosquitto_pub", "-h", "127.0.0.1", "-p", String.valueOf(node.mqttPort),
+          "-t", "cli/hello", "-m", "from-mosquitto", "-q", "1", "-V", "mqttv311").redirectErrorStream(true).start();
+      assertThat(pub.waitFor(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(pub.exitValue()).isZero();
+      assertThat(text(receive(probeGot))).isEqualTo("from-mosquitto");
+      sub.waitFor(200, TimeUnit.MILLISECONDS);
+    }
+    assertThat(sub.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    String out = new String(sub.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertThat(out).isEqualTo("from-mosquitto");
+  }
+
+  /** A raw MQTT 3.1.1 socket for bytes no client library sends. */
+  private static final class Raw implements AutoCloseable {
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+
+    private Raw(Socket socket) throws Exception {
+      this.socket = socket;
+      this.in = socket.getInputStream();
+      this.out = socket.getOutputStream();
+    }
+
+    static Raw open(int port) throws Exception {
+      Socket s = new Socket("127.0.0.1", port);
+      s.setSoTimeout(5_000);
+      return new Raw(s);
+    }
+
+    static byte[] string(String s) {
+      byte[] b = s.getBytes(StandardCharsets.UTF_8);
+      return concat(new byte[] {(byte) (b.length >> 8), (byte) b.length}, b);
+    }
+
+    static byte[] concat(byte[] a, byte[] b) {
+      byte[] out = new byte[a.length + b.length];
+      System.arraycopy(a, 0, out, 0, a.length);
+      System.arraycopy(b, 0, out, a.length, b.length);
+      return out;
+    }
+
+    static byte[] packet(int header, byte[] body) {
+      ByteArrayOutputStream b = new ByteArrayOutputStream();
+      b.write(header);
+      int length = body.length;
+      do {
+        int digit = length % 128;
+        length /= 128;
+        b.write(length > 0 ? digit | 0x80 : digit);
+      } while (length > 0);
+      b.writeBytes(body);
+      return b.toByteArray();
+    }
+
+    static byte[] connectPacket(String clientId) {
+      return connectPacket(clientId, null, null);
+    }
+
+    static byte[] connectPacket(String clientId, String willTopic, String willMessage) {
+      ByteArrayOutputStream b = new ByteArrayOutputStream();
+      b.writeBytes(string("MQTT"));
+      b.write(4);
+      b.write(0x02 | (willTopic == null ? 0 : 0x04 | 0x08));
+      b.write(0);
+      b.write(60);
+      b.writeBytes(string(clientId));
+      if (willTopic != null) {
+        b.writeBytes(string(willTopic));
+        b.writeBytes(string(willMessage));
+      }
+      return packet(0x10, b.toByteArray());
+    }
+
+    void connect311(String clientId, String willTopic, String willMessage) throws Exception {
+      send(connectPacket(clientId, willTopic, willMessage));
+      int type = in.read();
+      if (type != 0x20) throw new AssertionError("expected CONNACK, got " + type);
+      in.readNBytes(3);
+    }
+
+    void send(byte[] bytes) throws Exception {
+      try {
+        out.write(bytes);
+        out.flush();
+      } catch (java.io.IOException closedWhileWriting) {
+        // the server may close before all of a large packet is written
+      }
+    }
+
+    boolean closedByServer() throws Exception {
+      try {
+        byte[] buf = new byte[4096];
+        while (true) {
+          if (in.read(buf) < 0) return true;
+        }
+      } catch (SocketTimeoutException stillOpen) {
+        return false;
+      } catch (java.io.IOException reset) {
+        return true;
+      }
+    }
+
+    @Override
+    public void close() throws Exception {
+      socket.close();
+    }
+  }
+}
