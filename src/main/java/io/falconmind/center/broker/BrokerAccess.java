@@ -25,8 +25,8 @@ import java.util.Map;
  * PATTERN is a topic filter in which {@code %c} stands for the client id and {@code %u} for the
  * username. Rules are read in order: the first matching {@code deny} refuses, the first matching
  * rule that grants the access allows; nothing matching refuses. Without rules, every client may
- * publish and subscribe anywhere except under {@code devices/} (the device protocol's own topics)
- * and may read, not write, {@code $SYS/#}. Immutable and thread-safe.
+ * subscribe to anything and publish anywhere except under {@code devices/} (the device protocol's
+ * own topics) and {@code $SYS/}. Immutable and thread-safe.
  */
 public final class BrokerAccess {
 
@@ -40,7 +40,8 @@ public final class BrokerAccess {
 
   private static final String SCHEME = "pbkdf2-sha256";
   private static final int ITERATIONS = 100_000;
-  private static final List<String> DEFAULT_RULES = List.of("all deny devices/#", "all read $SYS/#", "all readwrite #");
+  private static final List<String> DEFAULT_RULES =
+      List.of("all read #", "all read $SYS/#", "all deny devices/#", "all readwrite #");
 
   private final boolean allowAnonymous;
   private final Map<String, String> users;

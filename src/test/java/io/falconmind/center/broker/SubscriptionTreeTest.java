@@ -1,0 +1,132 @@
+package io.falconmind.center.broker;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Matching topics against the subscription tree, with the MQTT rules. */
+class SubscriptionTreeTest {
+
+  private final SubscriptionTree tree = new SubscriptionTree(SubscriptionTree.SharedStrategy.ROUND_ROBIN);
+
+  private static Subscription sub(String filter, int qos) {
+    return new Subscription(filter, null, qos, false, false, 0, 0);
+  }
+
+  private List<String> clients(String topic) {
+    List<String> out = new ArrayList<>();
+    for (SubscriptionTree.Match m : tree.match(topic, null, id -> true)) out.add(m.clientId());
+    return out;
+  }
+
+  @Test
+  void wildcardsMatchWholeLevelsAndHashMatchesItsParent() {
+    tree.subscribe("plus", sub("a/+/c", 0));
+    tree.subscribe("hash", sub("a/#", 0));
+    tree.subscribe("exact", sub("a/b/c", 0));
+    tree.subscribe("empty-level", sub("a//c", 0));
+
+    assertThat(clients("a/b/c")).containsExactlyInAnyOrder("plus", "hash", "exact");
+    assertThat(clients("a")).containsExactly("hash");
+    assertThat(clients("a//c")).containsExactlyInAnyOrder("plus", "hash", "empty-level");
+    assertThat(clients("a/b/c/d")).containsExactly("hash");
+    assertThat(clients("b/b/c")).isEmpty();
+  }
+
+  @Test
+  void leadingWildcardsDoNotMatchDollarTopics() {
+    tree.subscribe("all", sub("#", 0));
+    tree.subscribe("plus", sub("+/broker/x", 0));
+    tree.subscribe("sys", sub("$SYS/#", 0));
+
+    assertThat(clients("$SYS/broker/x")).containsExactly("sys");
+    assertThat(clients("x/broker/x")).containsExactlyInAnyOrder("all", "plus");
+  }
+
+  @Test
+  void overlappingSubscriptionsOfOneClientMergeToTheHighestQosAndAllIdentifiers() {
+    tree.subscribe("c", new Subscription("a/+", null, 0, false, false, 0, 3));
+    tree.subscribe("c", new Subscription("a/#", null, 2, false, true, 0, 5));
+
+    List<SubscriptionTree.Match> matches = tree.match("a/b", null, id -> true);
+
+    assertThat(matches).hasSize(1);
+    assertThat(matches.get(0).qos()).isEqualTo(2);
+    assertThat(matches.get(0).retainAsPublished()).isTrue();
+    assertThat(matches.get(0).identifiers()).containsExactlyInAnyOrder(3, 5);
+  }
+
+  @Test
+  void noLocalLeavesOutThePublisher() {
+    tree.subscribe("me", new Subscription("t", null, 1, true, false, 0, 0));
+    tree.subscribe("other", sub("t", 1));
+
+    assertThat(tree.match("t", "me", id -> true)).extracting(SubscriptionTree.Match::clientId).containsExactly("other");
+    assertThat(tree.match("t", "someone", id -> true)).hasSize(2);
+  }
+
+  @Test
+  void aSharedGroupGivesEachMessageToOneMemberInTurnPreferringAvailableOnes() {
+    tree.subscribe("w1", new Subscription("jobs/#", "g", 1, false, false, 0, 0));
+    tree.subscribe("w2", new Subscription("jobs/#", "g", 1, false, false, 0, 0));
+    tree.subscribe("w3", new Subscription("jobs/#", "g", 1, false, false, 0, 0));
+    tree.subscribe("plain", sub("jobs/#", 1));
+
+    List<String> picked = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      for (SubscriptionTree.Match m : tree.match("jobs/x", null, id -> true)) {
+        if (m.shared()) picked.add(m.clientId());
+        else assertThat(m.clientId()).isEqualTo("plain");
+      }
+    }
+    assertThat(picked).containsExactly("w1", "w2", "w3", "w1", "w2", "w3");
+
+    Set<String> online = Set.of("w3");
+    for (int i = 0; i < 4; i++) {
+      List<SubscriptionTree.Match> shared = tree.match("jobs/x", null, online::contains).stream()
+          .filter(SubscriptionTree.Match::shared).toList();
+      assertThat(shared).extracting(SubscriptionTree.Match::clientId).containsExactly("w3");
+    }
+  }
+
+  @Test
+  void theStickyStrategyKeepsAPublisherOnOneMember() {
+    SubscriptionTree sticky = new SubscriptionTree(SubscriptionTree.SharedStrategy.STICKY);
+    for (String w : List.of("w1", "w2", "w3")) sticky.subscribe(w, new Subscription("q", "g", 0, false, false, 0, 0));
+
+    String first = sticky.match("q", "publisher-7", id -> true).get(0).clientId();
+    for (int i = 0; i < 10; i++) {
+      assertThat(sticky.match("q", "publisher-7", id -> true).get(0).clientId()).isEqualTo(first);
+    }
+  }
+
+  @Test
+  void onlyTheGroupsAskedForAreServed() {
+    tree.subscribe("w1", new Subscription("t/#", "g1", 0, false, false, 0, 0));
+    tree.subscribe("w2", new Subscription("t/#", "g2", 0, false, false, 0, 0));
+    tree.subscribe("plain", sub("t/#", 0));
+
+    List<SubscriptionTree.Match> matches = tree.match("t/a", null, id -> true, false,
+        key -> key.equals(SubscriptionTree.groupKey("g2", "t/#")));
+
+    assertThat(matches).extracting(SubscriptionTree.Match::clientId).containsExactly("w2");
+  }
+
+  @Test
+  void unsubscribingRemovesAndCountsAndReplacingDoesNotCountTwice() {
+    tree.subscribe("c", sub("a/b/c", 0));
+    tree.subscribe("c", sub("a/b/c", 1));
+    tree.subscribe("g", new Subscription("a/b/c", "grp", 0, false, false, 0, 0));
+    assertThat(tree.size()).isEqualTo(2);
+
+    assertThat(tree.unsubscribe("c", "a/b/c", null)).isTrue();
+    assertThat(tree.unsubscribe("c", "a/b/c", null)).isFalse();
+    assertThat(tree.unsubscribe("g", "a/b/c", "grp")).isTrue();
+    assertThat(tree.size()).isZero();
+    assertThat(clients("a/b/c")).isEmpty();
+  }
+}
