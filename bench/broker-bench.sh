@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# MQTT broker benchmark on this machine: this project's broker beside Mosquitto and Moquette, the
+# same load generator (bench/BrokerBench.java, HiveMQ MQTT 3.1.1 client) against each, one broker
+# at a time; then the idle connections one node holds and its heap per connection.
+#
+#   bench/broker-bench.sh                          # defaults below
+#   RATES=10000 STEP_SEC=3 bench/broker-bench.sh   # a quick run
+#
+# Writes bench/results/<date>-broker-bench.md.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+RATES=${RATES:-10000,30000,60000}        # offered deliveries per second, per step
+STEP_SEC=${STEP_SEC:-5}
+CLIENTS=${CLIENTS:-20}                   # publishers (fan-in), subscribers (fan-out), pairs
+SCENARIOS=${SCENARIOS:-fan-in,fan-out,pairs}
+QOS=${QOS:-0,1}
+CONNECTIONS=${CONNECTIONS:-}             # idle connections to open; default: what the open-file limit allows
+NODE_HEAP=${NODE_HEAP:-2g}
+OURS_PORT=${OURS_PORT:-11883}
+MOSQUITTO_PORT=${MOSQUITTO_PORT:-11884}
+MOQUETTE_PORT=${MOQUETTE_PORT:-11885}
+OUT=${OUT:-bench/results/$(date +%F)-broker-bench.md}
+
+JAR=target/cluster-center.jar
+if [[ ! -f "$JAR" || -n "$(find src pom.xml conf -newer "$JAR" -type f 2>/dev/null | head -1)" ]]; then
+  echo "building $JAR"
+  mvn -B -q package -DskipTests
+fi
+if ! command -v mosquitto >/dev/null 2>&1 && [[ ! -x /usr/sbin/mosquitto ]]; then
+  echo "installing mosquitto"
+  if [[ "$(id -u)" = 0 ]]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null
+  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null; fi
+fi
+MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+
+mkdir -p bench/results/tmp
+RUN_DIR=$(mktemp -d bench/results/tmp/broker-bench.XXXXXX)
+CP_FILE="$RUN_DIR/peers.classpath"
+mvn -B -q -f bench/broker-peers/pom.xml dependency:build-classpath -Dmdep.outputFile="$PWD/$CP_FILE" >/dev/null
+CP=$(cat "$CP_FILE")
+BENCH=(java -Xmx1g -cp "$CP" bench/BrokerBench.java)
+PIDS=()
+
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  rm -rf "$RUN_DIR/data"
+}
+trap cleanup EXIT
+
+wait_port() {
+  for _ in $(seq 1 90); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 1
+  done
+  echo "nothing listens on port $1" >&2
+  exit 1
+}
+
+start_ours() {
+  java -Xmx"$NODE_HEAP" -jar "$JAR" --set node.dataDir="$PWD/$RUN_DIR/data" --set http.port=18090 \
+    --set mqtt.port="$OURS_PORT" --set grpc.port=19091 --set mqtt.allowAnonymous=true \
+    --set mqtt.maxConnections=1000000 > "$RUN_DIR/node.log" 2>&1 &
+  OURS_PID=$!
+  PIDS+=("$OURS_PID")
+  wait_port "$OURS_PORT"
+}
+
+stop_pid() {
+  kill "$1" 2>/dev/null || true
+  for _ in $(seq 1 30); do kill -0 "$1" 2>/dev/null || break; sleep 1; done
+  kill -9 "$1" 2>/dev/null || true
+}
+
+RESULTS="$RUN_DIR/results.tsv"
+: > "$RESULTS"
+run_load() {
+  # the same short unmeasured warm-up for every broker (a JVM broker compiles its hot paths first)
+  "${BENCH[@]}" load --port "$1" --label warm-up --step-sec 2 --rates 10000 --clients "$CLIENTS" \
+    --scenarios "$SCENARIOS" --qos "$QOS" >/dev/null 2>&1
+  "${BENCH[@]}" load --port "$1" --label "$2" --step-sec "$STEP_SEC" --rates "$RATES" --clients "$CLIENTS" \
+    --scenarios "$SCENARIOS" --qos "$QOS" 2>/dev/null | tee -a "$RESULTS"
+}
+
+echo "== this project's broker (port $OURS_PORT)"
+start_ours
+run_load "$OURS_PORT" falconmind
+stop_pid "$OURS_PID"
+rm -rf "$RUN_DIR/data"
+
+echo "== mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}') (port $MOSQUITTO_PORT)"
+printf 'listener %s 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\nmax_queued_messages 1000000\nmax_inflight_messages 0\n' \
+  "$MOSQUITTO_PORT" > "$RUN_DIR/mosquitto.conf"
+"$MOSQUITTO" -c "$RUN_DIR/mosquitto.conf" > "$RUN_DIR/mosquitto.log" 2>&1 &
+MOSQ_PID=$!
+PIDS+=("$MOSQ_PID")
+wait_port "$MOSQUITTO_PORT"
+run_load "$MOSQUITTO_PORT" mosquitto
+stop_pid "$MOSQ_PID"
+
+echo "== moquette 0.17 (port $MOQUETTE_PORT)"
+"${BENCH[@]}" moquette --port "$MOQUETTE_PORT" > "$RUN_DIR/moquette.log" 2>&1 &
+MOQ_PID=$!
+PIDS+=("$MOQ_PID")
+wait_port "$MOQUETTE_PORT"
+run_load "$MOQUETTE_PORT" moquette
+stop_pid "$MOQ_PID"
+
+echo "== idle connections held by one node"
+LIMIT=$(ulimit -n)
+COUNT=${CONNECTIONS:-$(( LIMIT < 100500 ? LIMIT - 500 : 100000 ))}
+start_ours
+jcmd "$OURS_PID" GC.run >/dev/null
+HEAP_BEFORE=$(jcmd "$OURS_PID" GC.heap_info | awk '/used/ {for (i=1;i<=NF;i++) if ($i=="used") {print $(i+1); exit}}' | tr -d 'K,')
+FIFO="$RUN_DIR/hold"
+mkfifo "$FIFO"
+"${BENCH[@]}" connections --port "$OURS_PORT" --count "$COUNT" --sources 127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4 \
+  < "$FIFO" > "$RUN_DIR/connections.log" 2>&1 &
+CONN_PID=$!
+PIDS+=("$CONN_PID")
+exec 7>"$FIFO"
+for _ in $(seq 1 600); do grep -q READY "$RUN_DIR/connections.log" && break; sleep 1; done
+HELD_LINE=$(grep "^held" "$RUN_DIR/connections.log" || echo "held 0")
+HELD=$(echo "$HELD_LINE" | awk '{print $2}')
+jcmd "$OURS_PID" GC.run >/dev/null
+HEAP_AFTER=$(jcmd "$OURS_PID" GC.heap_info | awk '/used/ {for (i=1;i<=NF;i++) if ($i=="used") {print $(i+1); exit}}' | tr -d 'K,')
+echo x >&7
+exec 7>&-
+PER_CONN=$(( HELD > 0 ? (HEAP_AFTER - HEAP_BEFORE) * 1024 / HELD : 0 ))
+echo "$HELD_LINE; heap after GC ${HEAP_BEFORE} KiB -> ${HEAP_AFTER} KiB: ${PER_CONN} bytes per connection (open-file limit $LIMIT)"
+
+{
+  echo "# Broker benchmark, $(date -u +'%F %H:%M') UTC"
+  echo
+  echo "Command: \`RATES=$RATES STEP_SEC=$STEP_SEC CLIENTS=$CLIENTS bench/broker-bench.sh\`"
+  echo
+  echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB;" \
+    "$(java -version 2>&1 | head -1); mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}'), moquette 0.17."
+  echo "Every broker ran alone with the load generator on the same machine (one JVM, HiveMQ MQTT 3.1.1 client, 64-byte"
+  echo "payloads carrying their send time; latency is publish to delivery). \"Offered\" counts deliveries per second: in"
+  echo "fan-out the one publisher sends offered / $CLIENTS. \"Lost\" is what was sent in the window and not delivered within 5 s after it."
+  echo "Before its measured steps, every broker gets the same unmeasured warm-up (each scenario and QoS, 2 s at 10,000/s)."
+  echo
+  echo "| scenario | QoS | offered/s | broker | delivered/s | p50 ms | p99 ms | lost |"
+  echo "|---|---|---|---|---|---|---|---|"
+  sort -t$'\t' -k2,2 -k3,3 -k4,4n -s "$RESULTS" | awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $1, $5, $6, $7, $8}'
+  echo
+  echo "Idle connections (one node, anonymous MQTT 3.1.1 CONNECT, clean session, keep-alive 0): **$HELD held**;"
+  echo "node heap after GC ${HEAP_BEFORE} KiB before, ${HEAP_AFTER} KiB after: **about ${PER_CONN} bytes per connection**."
+  echo "The open-file limit of a process here is $LIMIT (\`ulimit -n\`; the container refuses a higher one), which bounds"
+  echo "the connections one process can hold."
+} > "$OUT"
+echo "wrote $OUT"
