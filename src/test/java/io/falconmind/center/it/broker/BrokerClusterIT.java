@@ -39,19 +39,23 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Three clustered nodes in this JVM form one broker: a message published on one node reaches the
  * subscribers of every node exactly once and in order, a shared subscription picks one member
  * across the cluster, retained messages are seen from every node and outlive the node they were
  * published on, a client id that connects on another node takes its session over from there
- * (queued messages included), and a persistent session outlives the node that held it.
+ * (queued messages included), a persistent session outlives the node that held it, and users,
+ * ACL, subscription options, the publish-rate limit and hostile packets behave on every node as on
+ * one.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(120)
 class BrokerClusterIT {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final String ALICE = "alice:" + io.falconmind.center.broker.BrokerAccess.hashPassword("wonder");
   private static EmbeddedPostgres postgres;
   private static final List<TestNode> nodes = new ArrayList<>();
   private final List<Mqtt5BlockingClient> clients = new ArrayList<>();
@@ -76,6 +80,9 @@ class BrokerClusterIT {
       settings.put("postgres.url", url);
       settings.put("postgres.poolSize", "2");
       settings.put("mqtt.allowAnonymous", "true");
+      settings.put("mqtt.users", ALICE);
+      settings.put("mqtt.acl", "user:alice readwrite %u/#,anonymous readwrite #,all read $SYS/#");
+      settings.put("mqtt.maxPublishRate", "300");
       Path dir = Files.createTempDirectory("broker-cluster-node");
       starting.add(CompletableFuture.supplyAsync(() -> TestNode.start(dir, settings)));
     }
@@ -295,6 +302,114 @@ class BrokerClusterIT {
     dying.disconnectWith().reasonCode(Mqtt5DisconnectReasonCode.DISCONNECT_WITH_WILL_MESSAGE).send();
 
     assertThat(receive(wills, 1)).containsExactly("gone");
+  }
+
+  @Test
+  @Order(36)
+  void usersAndTheAclHoldOnEveryNode() {
+    for (TestNode node : nodes) {
+      Mqtt5BlockingClient bad = client(node, "alice-bad-" + node.mqttPort);
+      assertThatThrownBy(() -> bad.connectWith().simpleAuth().username("alice")
+          .password("nope".getBytes(StandardCharsets.UTF_8)).applySimpleAuth().send())
+          .isInstanceOfSatisfying(com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException.class, e ->
+              assertThat(e.getMqttMessage().getReasonCode())
+                  .isEqualTo(com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAckReasonCode.BAD_USER_NAME_OR_PASSWORD));
+      Mqtt5BlockingClient alice = client(node, "alice-" + node.mqttPort);
+      alice.connectWith().simpleAuth().username("alice").password("wonder".getBytes(StandardCharsets.UTF_8))
+          .applySimpleAuth().send();
+      assertThatThrownBy(() -> publish(alice, "bob/x", "no", MqttQos.AT_LEAST_ONCE, false))
+          .isInstanceOfSatisfying(com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubAckException.class, e ->
+              assertThat(e.getMqttMessage().getReasonCode())
+                  .isEqualTo(com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode.NOT_AUTHORIZED));
+      assertThatThrownBy(() -> alice.subscribeWith().topicFilter("bob/#").qos(MqttQos.AT_LEAST_ONCE).send())
+          .isInstanceOf(com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5SubAckException.class);
+    }
+    // and what alice may write reaches her on another node
+    Mqtt5BlockingClient reader = client(nodes.get(0), "alice-reader");
+    reader.connectWith().simpleAuth().username("alice").password("wonder".getBytes(StandardCharsets.UTF_8))
+        .applySimpleAuth().send();
+    var got = subscribed(reader, "alice/#", MqttQos.AT_LEAST_ONCE);
+    Mqtt5BlockingClient writer = client(nodes.get(2), "alice-writer");
+    writer.connectWith().simpleAuth().username("alice").password("wonder".getBytes(StandardCharsets.UTF_8))
+        .applySimpleAuth().send();
+    awaitRoute(writer, "alice/probe", got);
+    publish(writer, "alice/note", "hers", MqttQos.AT_LEAST_ONCE, false);
+    assertThat(receive(got, 1)).containsExactly("hers");
+  }
+
+  @Test
+  @Order(37)
+  void subscriptionOptionsHoldAcrossNodes() {
+    Mqtt5BlockingClient pub = connected(nodes.get(0), "opt-pub");
+    publish(pub, "opt/retained", "r", MqttQos.AT_LEAST_ONCE, true);
+    Eventually.until(WAIT, "retained known on node 1", () -> {
+      Mqtt5BlockingClient c = connected(nodes.get(1), "opt-check-" + System.nanoTime());
+      List<String> got = receive(subscribed(c, "opt/retained", MqttQos.AT_LEAST_ONCE), 1);
+      c.disconnect();
+      return got;
+    }, got -> got.contains("r"));
+
+    Mqtt5BlockingClient none = connected(nodes.get(1), "opt-none");
+    var noneGot = none.publishes(MqttGlobalPublishFilter.ALL);
+    none.subscribeWith().topicFilter("opt/retained")
+        .retainHandling(com.hivemq.client.mqtt.mqtt5.message.subscribe.Mqtt5RetainHandling.DO_NOT_SEND)
+        .qos(MqttQos.AT_LEAST_ONCE).send();
+    assertNothingMore(noneGot);
+
+    Mqtt5BlockingClient self = connected(nodes.get(2), "opt-self");
+    var selfGot = self.publishes(MqttGlobalPublishFilter.ALL);
+    self.subscribeWith().topicFilter("opt/chat").noLocal(true).qos(MqttQos.AT_LEAST_ONCE).send();
+    Mqtt5BlockingClient other = connected(nodes.get(1), "opt-other");
+    var otherGot = subscribed(other, "opt/chat", MqttQos.AT_LEAST_ONCE);
+    awaitRoute(pub, "opt/chat", otherGot);
+    awaitRoute(pub, "opt/chat", selfGot);
+    while (next(otherGot, 300_000_000L).isPresent()) {
+      // probes of the second wait
+    }
+    publish(self, "opt/chat", "from-self", MqttQos.AT_LEAST_ONCE, false);
+    assertThat(receive(otherGot, 1)).containsExactly("from-self");
+    assertNothingMore(selfGot);
+  }
+
+  @Test
+  @Order(38)
+  void aFloodingOrHostileClientOnOneNodeDisturbsNoOneElse() throws Exception {
+    Mqtt5BlockingClient watcher = connected(nodes.get(1), "calm-watch");
+    var calm = subscribed(watcher, "calm/#", MqttQos.AT_LEAST_ONCE);
+    Mqtt5BlockingClient pub = connected(nodes.get(2), "calm-pub");
+    awaitRoute(pub, "calm/probe", calm);
+
+    CompletableFuture<Mqtt5DisconnectReasonCode> reason = new CompletableFuture<>();
+    var flooder = Mqtt5Client.builder().identifier("flooder").serverHost("127.0.0.1").serverPort(nodes.get(0).mqttPort)
+        .addDisconnectedListener(ctx -> {
+          if (ctx.getCause() instanceof Mqtt5DisconnectException d) reason.complete(d.getMqttMessage().getReasonCode());
+        }).buildAsync();
+    flooder.connect().get(10, TimeUnit.SECONDS);
+    for (int i = 0; i < 1_000 && !reason.isDone(); i++) {
+      flooder.publishWith().topic("calm/flood").payload(new byte[8]).qos(MqttQos.AT_MOST_ONCE).send();
+    }
+    assertThat(reason.get(10, TimeUnit.SECONDS)).isEqualTo(Mqtt5DisconnectReasonCode.MESSAGE_RATE_TOO_HIGH);
+    // drain what the flooder got through before it was cut off
+    while (next(calm, 300_000_000L).isPresent()) {
+      // flood messages
+    }
+
+    byte[][] hostile = {
+        {0x30, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01},
+        RawSocket.packet(0x30, RawSocket.concat(RawSocket.string("a/#"), "x".getBytes(StandardCharsets.UTF_8))),
+        RawSocket.packet(0x36, RawSocket.concat(RawSocket.string("a/b"), new byte[] {0, 1, 'x'})),
+        RawSocket.connectPacket("again"),
+    };
+    for (byte[] bad : hostile) {
+      try (RawSocket raw = RawSocket.open(nodes.get(0).mqttPort)) {
+        raw.connect311("hostile-" + System.nanoTime(), null, null);
+        raw.send(bad);
+        assertThat(raw.closedByServer()).isTrue();
+      }
+    }
+
+    publish(pub, "calm/after", "still fine", MqttQos.AT_LEAST_ONCE, false);
+    assertThat(receive(calm, 1)).containsExactly("still fine");
   }
 
   @Test

@@ -29,11 +29,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -200,7 +195,7 @@ class BrokerProtocolIT {
     polite.connectWith().willPublish().topic("will/polite").payload("bye".getBytes(StandardCharsets.UTF_8))
         .applyWillPublish().send();
     polite.disconnect();
-    try (Raw raw = Raw.open(node.mqttPort)) {
+    try (RawSocket raw = RawSocket.open(node.mqttPort)) {
       raw.connect311("will-lost", "will/lost", "lost");
       // the socket closes without DISCONNECT
     }
@@ -427,15 +422,15 @@ class BrokerProtocolIT {
 
     Map<String, byte[]> corpus = new java.util.LinkedHashMap<>();
     corpus.put("remaining length of five bytes", new byte[] {0x30, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01});
-    corpus.put("publish with bad UTF-8 topic", Raw.packet(0x30, Raw.concat(new byte[] {0, 2, (byte) 0xc3, 0x28}, "x".getBytes())));
-    corpus.put("wildcard in a publish topic", Raw.packet(0x30, Raw.concat(Raw.string("a/#"), "x".getBytes())));
-    corpus.put("QoS 3 publish", Raw.packet(0x36, Raw.concat(Raw.string("a/b"), new byte[] {0, 1, 'x'})));
-    corpus.put("second CONNECT", Raw.connectPacket("again"));
-    corpus.put("packet above the size limit", Raw.packet(0x30, Raw.concat(Raw.string("big"), new byte[70_000])));
+    corpus.put("publish with bad UTF-8 topic", RawSocket.packet(0x30, RawSocket.concat(new byte[] {0, 2, (byte) 0xc3, 0x28}, "x".getBytes())));
+    corpus.put("wildcard in a publish topic", RawSocket.packet(0x30, RawSocket.concat(RawSocket.string("a/#"), "x".getBytes())));
+    corpus.put("QoS 3 publish", RawSocket.packet(0x36, RawSocket.concat(RawSocket.string("a/b"), new byte[] {0, 1, 'x'})));
+    corpus.put("second CONNECT", RawSocket.connectPacket("again"));
+    corpus.put("packet above the size limit", RawSocket.packet(0x30, RawSocket.concat(RawSocket.string("big"), new byte[70_000])));
     corpus.put("garbage flood", new byte[200_000]);
 
     for (Map.Entry<String, byte[]> bad : corpus.entrySet()) {
-      try (Raw raw = Raw.open(node.mqttPort)) {
+      try (RawSocket raw = RawSocket.open(node.mqttPort)) {
         raw.connect311("hostile-" + bad.getKey().hashCode(), null, null);
         raw.send(bad.getValue());
         assertThat(raw.closedByServer()).as(bad.getKey() + " closes the connection").isTrue();
@@ -444,8 +439,8 @@ class BrokerProtocolIT {
       assertThat(text(receive(got))).as("others keep working after: " + bad.getKey()).isEqualTo(bad.getKey());
     }
 
-    try (Raw raw = Raw.open(node.mqttPort)) {
-      raw.send(Raw.packet(0x30, Raw.concat(Raw.string("a/b"), "before connect".getBytes())));
+    try (RawSocket raw = RawSocket.open(node.mqttPort)) {
+      raw.send(RawSocket.packet(0x30, RawSocket.concat(RawSocket.string("a/b"), "before connect".getBytes())));
       assertThat(raw.closedByServer()).as("PUBLISH before CONNECT closes the connection").isTrue();
     }
   }
@@ -472,102 +467,5 @@ class BrokerProtocolIT {
     assertThat(sub.waitFor(10, TimeUnit.SECONDS)).isTrue();
     String out = new String(sub.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     assertThat(out).isEqualTo("from-mosquitto");
-  }
-
-  /** A raw MQTT 3.1.1 socket for bytes no client library sends. */
-  private static final class Raw implements AutoCloseable {
-    private final Socket socket;
-    private final InputStream in;
-    private final OutputStream out;
-
-    private Raw(Socket socket) throws Exception {
-      this.socket = socket;
-      this.in = socket.getInputStream();
-      this.out = socket.getOutputStream();
-    }
-
-    static Raw open(int port) throws Exception {
-      Socket s = new Socket("127.0.0.1", port);
-      s.setSoTimeout(5_000);
-      return new Raw(s);
-    }
-
-    static byte[] string(String s) {
-      byte[] b = s.getBytes(StandardCharsets.UTF_8);
-      return concat(new byte[] {(byte) (b.length >> 8), (byte) b.length}, b);
-    }
-
-    static byte[] concat(byte[] a, byte[] b) {
-      byte[] out = new byte[a.length + b.length];
-      System.arraycopy(a, 0, out, 0, a.length);
-      System.arraycopy(b, 0, out, a.length, b.length);
-      return out;
-    }
-
-    static byte[] packet(int header, byte[] body) {
-      ByteArrayOutputStream b = new ByteArrayOutputStream();
-      b.write(header);
-      int length = body.length;
-      do {
-        int digit = length % 128;
-        length /= 128;
-        b.write(length > 0 ? digit | 0x80 : digit);
-      } while (length > 0);
-      b.writeBytes(body);
-      return b.toByteArray();
-    }
-
-    static byte[] connectPacket(String clientId) {
-      return connectPacket(clientId, null, null);
-    }
-
-    static byte[] connectPacket(String clientId, String willTopic, String willMessage) {
-      ByteArrayOutputStream b = new ByteArrayOutputStream();
-      b.writeBytes(string("MQTT"));
-      b.write(4);
-      b.write(0x02 | (willTopic == null ? 0 : 0x04 | 0x08));
-      b.write(0);
-      b.write(60);
-      b.writeBytes(string(clientId));
-      if (willTopic != null) {
-        b.writeBytes(string(willTopic));
-        b.writeBytes(string(willMessage));
-      }
-      return packet(0x10, b.toByteArray());
-    }
-
-    void connect311(String clientId, String willTopic, String willMessage) throws Exception {
-      send(connectPacket(clientId, willTopic, willMessage));
-      int type = in.read();
-      if (type != 0x20) throw new AssertionError("expected CONNACK, got " + type);
-      in.readNBytes(3);
-    }
-
-    void send(byte[] bytes) throws Exception {
-      try {
-        out.write(bytes);
-        out.flush();
-      } catch (java.io.IOException closedWhileWriting) {
-        // the server may close before all of a large packet is written
-      }
-    }
-
-    boolean closedByServer() throws Exception {
-      try {
-        byte[] buf = new byte[4096];
-        while (true) {
-          if (in.read(buf) < 0) return true;
-        }
-      } catch (SocketTimeoutException stillOpen) {
-        return false;
-      } catch (java.io.IOException reset) {
-        return true;
-      }
-    }
-
-    @Override
-    public void close() throws Exception {
-      socket.close();
-    }
   }
 }

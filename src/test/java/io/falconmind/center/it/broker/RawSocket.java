@@ -1,0 +1,105 @@
+package io.falconmind.center.it.broker;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+
+/** A raw MQTT 3.1.1 socket, for bytes no client library sends. */
+final class RawSocket implements AutoCloseable {
+  private final Socket socket;
+  private final InputStream in;
+  private final OutputStream out;
+
+  private RawSocket(Socket socket) throws Exception {
+    this.socket = socket;
+    this.in = socket.getInputStream();
+    this.out = socket.getOutputStream();
+  }
+
+  static RawSocket open(int port) throws Exception {
+    Socket s = new Socket("127.0.0.1", port);
+    s.setSoTimeout(5_000);
+    return new RawSocket(s);
+  }
+
+  static byte[] string(String s) {
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    return concat(new byte[] {(byte) (b.length >> 8), (byte) b.length}, b);
+  }
+
+  static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = new byte[a.length + b.length];
+    System.arraycopy(a, 0, out, 0, a.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  static byte[] packet(int header, byte[] body) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    b.write(header);
+    int length = body.length;
+    do {
+      int digit = length % 128;
+      length /= 128;
+      b.write(length > 0 ? digit | 0x80 : digit);
+    } while (length > 0);
+    b.writeBytes(body);
+    return b.toByteArray();
+  }
+
+  static byte[] connectPacket(String clientId) {
+    return connectPacket(clientId, null, null);
+  }
+
+  static byte[] connectPacket(String clientId, String willTopic, String willMessage) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    b.writeBytes(string("MQTT"));
+    b.write(4);
+    b.write(0x02 | (willTopic == null ? 0 : 0x04 | 0x08));
+    b.write(0);
+    b.write(60);
+    b.writeBytes(string(clientId));
+    if (willTopic != null) {
+      b.writeBytes(string(willTopic));
+      b.writeBytes(string(willMessage));
+    }
+    return packet(0x10, b.toByteArray());
+  }
+
+  void connect311(String clientId, String willTopic, String willMessage) throws Exception {
+    send(connectPacket(clientId, willTopic, willMessage));
+    int type = in.read();
+    if (type != 0x20) throw new AssertionError("expected CONNACK, got " + type);
+    in.readNBytes(3);
+  }
+
+  void send(byte[] bytes) throws Exception {
+    try {
+      out.write(bytes);
+      out.flush();
+    } catch (java.io.IOException closedWhileWriting) {
+      // the server may close before all of a large packet is written
+    }
+  }
+
+  boolean closedByServer() throws Exception {
+    try {
+      byte[] buf = new byte[4096];
+      while (true) {
+        if (in.read(buf) < 0) return true;
+      }
+    } catch (SocketTimeoutException stillOpen) {
+      return false;
+    } catch (java.io.IOException reset) {
+      return true;
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    socket.close();
+  }
+}
