@@ -444,6 +444,98 @@ class BrokerClusterIT {
   }
 
   @Test
+  @Order(41)
+  void aPersistentMqtt311SessionMovesToAnotherNodeWithItsQueuedMessages() throws Exception {
+    org.eclipse.paho.client.mqttv3.MqttConnectOptions options = new org.eclipse.paho.client.mqttv3.MqttConnectOptions();
+    options.setCleanSession(false);
+    java.util.concurrent.LinkedBlockingQueue<String> got = new java.util.concurrent.LinkedBlockingQueue<>();
+    org.eclipse.paho.client.mqttv3.MqttClient first = paho(nodes.get(0), got);
+    first.connect(options);
+    first.subscribe("paho/#", 2);
+    Mqtt5BlockingClient pub = connected(nodes.get(2), "paho-pub");
+    Eventually.until(WAIT, "the route of the Paho session", () -> {
+      publish(pub, "paho/probe", "probe", MqttQos.AT_MOST_ONCE, false);
+      return got.poll(200, TimeUnit.MILLISECONDS);
+    }, java.util.Objects::nonNull);
+    first.disconnect();
+    first.close();
+    got.clear();
+
+    publish(pub, "paho/1", "p1", MqttQos.AT_LEAST_ONCE, false);
+    publish(pub, "paho/2", "p2", MqttQos.EXACTLY_ONCE, false);
+    org.eclipse.paho.client.mqttv3.MqttClient again = paho(nodes.get(1), got);
+    again.connect(options);
+
+    assertThat(got.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("p1");
+    assertThat(got.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("p2");
+    again.disconnect();
+    again.close();
+  }
+
+  private static org.eclipse.paho.client.mqttv3.MqttClient paho(TestNode node,
+      java.util.concurrent.BlockingQueue<String> got) throws Exception {
+    org.eclipse.paho.client.mqttv3.MqttClient c = new org.eclipse.paho.client.mqttv3.MqttClient(
+        "tcp://127.0.0.1:" + node.mqttPort, "paho-mover", new org.eclipse.paho.client.mqttv3.persist.MemoryPersistence());
+    c.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
+      @Override
+      public void connectionLost(Throwable cause) {
+      }
+
+      @Override
+      public void messageArrived(String topic, org.eclipse.paho.client.mqttv3.MqttMessage message) {
+        got.add(new String(message.getPayload(), StandardCharsets.UTF_8));
+      }
+
+      @Override
+      public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {
+      }
+    });
+    return c;
+  }
+
+  @Test
+  @Order(42)
+  void aWillDelayIsCancelledByAReconnectOnAnotherNode() {
+    Mqtt5BlockingClient watcher = connected(nodes.get(2), "delay-watch");
+    var wills = subscribed(watcher, "late/#", MqttQos.AT_LEAST_ONCE);
+    Mqtt5BlockingClient probe = connected(nodes.get(0), "delay-probe");
+    awaitRoute(probe, "late/probe", wills);
+
+    Mqtt5BlockingClient c = client(nodes.get(0), "delay-mover");
+    c.connectWith().cleanStart(true).sessionExpiryInterval(60).willPublish().topic("late/will")
+        .payload("late".getBytes(StandardCharsets.UTF_8)).delayInterval(2).applyWillPublish().send();
+    c.disconnectWith().reasonCode(Mqtt5DisconnectReasonCode.DISCONNECT_WITH_WILL_MESSAGE).send();
+    Mqtt5ConnAck ack = client(nodes.get(1), "delay-mover").connectWith().cleanStart(false).sessionExpiryInterval(60).send();
+
+    assertThat(ack.isSessionPresent()).isTrue();
+    assertThat(next(wills, 3_500_000_000L)).isEmpty();
+  }
+
+  @Test
+  @Order(43)
+  void anExpiredMessageIsNotDeliveredWhenTheSessionComesBackElsewhere() {
+    Mqtt5BlockingClient away = client(nodes.get(0), "exp-mover");
+    away.connectWith().cleanStart(true).sessionExpiryInterval(60).send();
+    var awayGot = subscribed(away, "expire/#", MqttQos.AT_LEAST_ONCE);
+    Mqtt5BlockingClient pub = connected(nodes.get(1), "exp-pub");
+    awaitRoute(pub, "expire/probe", awayGot);
+    away.disconnect();
+
+    pub.publishWith().topic("expire/short").payload("gone".getBytes(StandardCharsets.UTF_8)).qos(MqttQos.AT_LEAST_ONCE)
+        .messageExpiryInterval(1).send();
+    pub.publishWith().topic("expire/long").payload("kept".getBytes(StandardCharsets.UTF_8)).qos(MqttQos.AT_LEAST_ONCE)
+        .messageExpiryInterval(600).send();
+    long expired = System.currentTimeMillis() + 1_100;
+    Eventually.until(WAIT, "the short expiry to pass", System::currentTimeMillis, now -> now > expired);
+
+    Mqtt5BlockingClient back = client(nodes.get(2), "exp-mover");
+    var got = back.publishes(MqttGlobalPublishFilter.ALL);
+    back.connectWith().cleanStart(false).sessionExpiryInterval(60).send();
+    assertThat(receive(got, 1)).containsExactly("kept");
+    assertNothingMore(got);
+  }
+
+  @Test
   @Order(50)
   void theSameClientIdOnAnotherNodeClosesTheOldConnectionWithSessionTakenOver() throws Exception {
     CompletableFuture<Mqtt5DisconnectReasonCode> reason = new CompletableFuture<>();
