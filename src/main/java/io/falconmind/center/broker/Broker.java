@@ -83,8 +83,9 @@ public final class Broker {
    * @param nodeId this node's id (unique in the cluster)
    */
   public Future<Void> joinCluster(HazelcastInstance hazelcast, String nodeId) {
-    BrokerCluster c = new BrokerCluster(vertx, nodeId, hazelcast, retained, config.sharedStrategy());
-    return c.start(this::deliver, this::handOver, this::adoptOrphan).onSuccess(v -> cluster = c);
+    // creating the map proxies asks the other members: off the event loop
+    return vertx.executeBlocking(() -> new BrokerCluster(vertx, nodeId, hazelcast, retained, config.sharedStrategy()), false)
+        .compose(c -> c.start(this::deliver, this::handOver, this::adoptOrphan).onSuccess(v -> cluster = c));
   }
 
   public CenterConfig.Broker config() {
