@@ -129,6 +129,7 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     long expiry = sessionExpiry();
     Broker.Opened opened = broker.open(clientId, endpoint.isCleanSession(), expiry);
     session = opened.session();
+    clientMaxPacket = clientMaximumPacketSize();
     will = willOf(endpoint.will());
     endpoint.publishAutoAck(false);
     endpoint.subscriptionAutoAck(false);
@@ -165,26 +166,34 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     }
   }
 
+  /** The session expiry the client asked for, in seconds (0 when it did not ask). */
+  private long requestedExpiry() {
+    Integer seconds = connectProperty(MqttPropertyType.SESSION_EXPIRY_INTERVAL);
+    return seconds == null ? 0 : Integer.toUnsignedLong(seconds);
+  }
+
+  /** How long the session outlives the connection: 3.1.1 by clean session, MQTT 5 as asked; at most the maximum. */
   private long sessionExpiry() {
     long max = broker.config().maxSessionExpirySec();
     if (!v5) return endpoint.isCleanSession() ? 0 : max;
-    MqttProperties.MqttProperty<?> p = endpoint.connectProperties().getProperty(MqttPropertyType.SESSION_EXPIRY_INTERVAL.value());
-    long requested = p == null ? 0 : Integer.toUnsignedLong((Integer) p.value());
+    long requested = requestedExpiry();
     return Math.min(requested == NEVER ? max : requested, max);
-  }
-
-  private long requestedExpiry() {
-    MqttProperties.MqttProperty<?> p = endpoint.connectProperties().getProperty(MqttPropertyType.SESSION_EXPIRY_INTERVAL.value());
-    return p == null ? 0 : Integer.toUnsignedLong((Integer) p.value());
   }
 
   private int receiveMaximum() {
     int max = broker.config().maxInflight();
-    if (!v5) return max;
-    MqttProperties.MqttProperty<?> p = endpoint.connectProperties().getProperty(MqttPropertyType.RECEIVE_MAXIMUM.value());
-    MqttProperties.MqttProperty<?> size = endpoint.connectProperties().getProperty(MqttPropertyType.MAXIMUM_PACKET_SIZE.value());
-    if (size != null) clientMaxPacket = (Integer) size.value();
-    return p == null ? max : Math.min(max, (Integer) p.value());
+    Integer asked = v5 ? connectProperty(MqttPropertyType.RECEIVE_MAXIMUM) : null;
+    return asked == null ? max : Math.min(max, asked);
+  }
+
+  private int clientMaximumPacketSize() {
+    Integer asked = v5 ? connectProperty(MqttPropertyType.MAXIMUM_PACKET_SIZE) : null;
+    return asked == null ? Integer.MAX_VALUE : asked;
+  }
+
+  private Integer connectProperty(MqttPropertyType type) {
+    MqttProperties.MqttProperty<?> p = endpoint.connectProperties().getProperty(type.value());
+    return p == null ? null : (Integer) p.value();
   }
 
   private MqttProperties connackProperties(boolean assignedId, long expiry) {

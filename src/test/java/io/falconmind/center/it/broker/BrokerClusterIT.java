@@ -379,24 +379,8 @@ class BrokerClusterIT {
     Mqtt5BlockingClient pub = connected(nodes.get(2), "calm-pub");
     awaitRoute(pub, "calm/probe", calm);
 
-    CompletableFuture<Mqtt5DisconnectReasonCode> reason = new CompletableFuture<>();
-    var flooder = Mqtt5Client.builder().identifier("flooder").serverHost("127.0.0.1").serverPort(nodes.get(0).mqttPort)
-        .addDisconnectedListener(ctx -> {
-          if (ctx.getCause() instanceof Mqtt5DisconnectException d) reason.complete(d.getMqttMessage().getReasonCode());
-        }).buildAsync();
-    flooder.connect().get(10, TimeUnit.SECONDS);
-    // one PUBLISH after the other (each waits for its PUBACK): past the limit the server has
-    // nothing unread from this client when it sends DISCONNECT and closes, so no TCP reset can
-    // overtake the reason code
-    for (int i = 0; i < 1_000 && !reason.isDone(); i++) {
-      try {
-        flooder.publishWith().topic("calm/flood").payload(new byte[8]).qos(MqttQos.AT_LEAST_ONCE).send()
-            .get(5, TimeUnit.SECONDS);
-      } catch (java.util.concurrent.ExecutionException cutOff) {
-        break;
-      }
-    }
-    assertThat(reason.get(10, TimeUnit.SECONDS)).isEqualTo(Mqtt5DisconnectReasonCode.MESSAGE_RATE_TOO_HIGH);
+    assertThat(Flooder.floodUntilCutOff(nodes.get(0).mqttPort, "flooder", "calm/flood"))
+        .isEqualTo(Mqtt5DisconnectReasonCode.MESSAGE_RATE_TOO_HIGH);
     // drain what the flooder got through before it was cut off
     while (next(calm, 300_000_000L).isPresent()) {
       // flood messages

@@ -396,25 +396,8 @@ class BrokerProtocolIT {
     var got = watcher.publishes(MqttGlobalPublishFilter.ALL);
     watcher.subscribeWith().topicFilter("rate/ok").qos(MqttQos.AT_LEAST_ONCE).send();
 
-    CompletableFuture<Mqtt5DisconnectReasonCode> reason = new CompletableFuture<>();
-    var flooder = Mqtt5Client.builder().identifier("flooder").serverHost("127.0.0.1").serverPort(node.mqttPort)
-        .addDisconnectedListener(ctx -> {
-          if (ctx.getCause() instanceof Mqtt5DisconnectException d) reason.complete(d.getMqttMessage().getReasonCode());
-        }).buildAsync();
-    flooder.connect().get(10, TimeUnit.SECONDS);
-    // one PUBLISH after the other (each waits for its PUBACK): past the limit the server has
-    // nothing unread from this client when it sends DISCONNECT and closes, so no TCP reset can
-    // overtake the reason code
-    for (int i = 0; i < 1_000 && !reason.isDone(); i++) {
-      try {
-        flooder.publishWith().topic("rate/flood").payload(new byte[8]).qos(MqttQos.AT_LEAST_ONCE).send()
-            .get(5, TimeUnit.SECONDS);
-      } catch (java.util.concurrent.ExecutionException cutOff) {
-        break;
-      }
-    }
-
-    assertThat(reason.get(10, TimeUnit.SECONDS)).isEqualTo(Mqtt5DisconnectReasonCode.MESSAGE_RATE_TOO_HIGH);
+    assertThat(Flooder.floodUntilCutOff(node.mqttPort, "flooder", "rate/flood"))
+        .isEqualTo(Mqtt5DisconnectReasonCode.MESSAGE_RATE_TOO_HIGH);
     publish(v5connected("rate-ok"), "rate/ok", "still here", MqttQos.AT_LEAST_ONCE, false);
     assertThat(text(receive(got))).isEqualTo("still here");
   }
