@@ -85,7 +85,7 @@ public final class Broker {
   public Future<Void> joinCluster(HazelcastInstance hazelcast, String nodeId) {
     // creating the map proxies asks the other members: off the event loop
     return vertx.executeBlocking(() -> new BrokerCluster(vertx, nodeId, hazelcast, retained, config.sharedStrategy()), false)
-        .compose(c -> c.start(this::deliver, this::handOver, this::adoptOrphan).onSuccess(v -> cluster = c));
+        .compose(c -> c.start(this::deliver, this::handOver, orphans()).onSuccess(v -> cluster = c));
   }
 
   public CenterConfig.Broker config() {
@@ -176,13 +176,30 @@ public final class Broker {
     });
   }
 
-  /** Takes on, while its client is away, a session whose node left the cluster. */
-  void adoptOrphan(String clientId, SessionState state) {
-    if (sessions.containsKey(clientId)) return;
-    adopt(clientId, state);
-    BrokerSession session = sessions.get(clientId);
-    session.away(state.expirySec(), state.disconnectedAt() > 0 ? state.disconnectedAt() : System.currentTimeMillis());
-    store(session);
+  /** Takes on, while their clients are away, the sessions of a node that left the cluster. */
+  private BrokerCluster.Orphans orphans() {
+    return new BrokerCluster.Orphans() {
+      @Override
+      public boolean adopt(String clientId, SessionState state) {
+        if (sessions.containsKey(clientId)) return false;
+        Broker.this.adopt(clientId, state);
+        sessions.get(clientId).away(state.expirySec(),
+            state.disconnectedAt() > 0 ? state.disconnectedAt() : System.currentTimeMillis());
+        return true;
+      }
+
+      @Override
+      public void claimed(String clientId) {
+        BrokerSession session = sessions.get(clientId);
+        if (session != null) store(session);
+      }
+
+      @Override
+      public void release(String clientId) {
+        BrokerSession session = sessions.get(clientId);
+        if (session != null && !session.online()) end(session);
+      }
+    };
   }
 
   /** Takes on a session handed over by another node. */

@@ -97,9 +97,24 @@ final class BrokerCluster {
     Future<SessionState> handOver(String clientId, boolean cleanStart);
   }
 
-  /** Where {@link #start} hands a stored session whose node left, for this node to keep. */
+  /**
+   * Where {@link #start} hands the stored sessions of a node that left, for this node to keep.
+   * Each is adopted before the cluster records this node as its holder, so that a publication or
+   * a reconnect that follows the record finds it here.
+   */
   interface Orphans {
-    void adopt(String clientId, SessionState state);
+    /** Takes the session on; false when this node already holds a session of that client. */
+    boolean adopt(String clientId, SessionState state);
+
+    /** The cluster now records this node as the holder of the adopted session. */
+    void claimed(String clientId);
+
+    /** The client turned up on another node before the claim: the adopted session goes. */
+    void release(String clientId);
+  }
+
+  /** A stored session of a departed node, with the holder entry it had. */
+  private record Orphan(String clientId, String holder, SessionState state) {
   }
 
   /**
@@ -133,7 +148,7 @@ final class BrokerCluster {
           String member = e.getMember().getUuid().toString();
           vertx.executeBlocking(() -> removeRoutesOf(member), false);
           vertx.executeBlocking(() -> orphansOf(member), false)
-              .onSuccess(found -> context.runOnContext(v -> found.forEach(orphans::adopt)));
+              .onSuccess(found -> context.runOnContext(v -> adoptAll(found, orphans)));
         }
       });
       for (Map.Entry<String, String> e : routeMap.entrySet()) addRoute(e.getKey());
@@ -347,26 +362,54 @@ final class BrokerCluster {
   }
 
   /**
-   * The stored sessions of clients whose node (Hazelcast member {@code member}) left, claimed for
-   * this node; only the oldest member claims them, so each is taken on once.
+   * The stored sessions of clients whose node (Hazelcast member {@code member}) left; only the
+   * oldest member looks, so each is taken on once.
    */
-  private Map<String, SessionState> orphansOf(String member) {
-    Map<String, SessionState> found = new LinkedHashMap<>();
+  private List<Orphan> orphansOf(String member) {
+    List<Orphan> found = new ArrayList<>();
     if (!hazelcast.getCluster().getMembers().iterator().next().localMember()) return found;
-    String mine = nodeId + SEP + memberId;
     for (Map.Entry<String, String> e : clientMap.entrySet()) {
       if (!e.getValue().endsWith(SEP + member)) continue;
       byte[] bytes = sessionMap.get(e.getKey());
       if (bytes == null) continue;
-      if (!clientMap.replace(e.getKey(), e.getValue(), mine)) continue;
       try {
-        found.put(e.getKey(), SessionCodec.decode(Buffer.buffer(bytes)));
+        found.add(new Orphan(e.getKey(), e.getValue(), SessionCodec.decode(Buffer.buffer(bytes))));
       } catch (RuntimeException bad) {
         LOG.warn("stored session of {} not readable: {}", e.getKey(), bad.toString());
       }
     }
-    if (!found.isEmpty()) LOG.info("took on {} sessions of departed member {}", found.size(), member);
     return found;
+  }
+
+  /**
+   * Adopts {@code found} here (on the broker's context), then records this node as their holder;
+   * a session whose client connected elsewhere meanwhile is released again.
+   */
+  private void adoptAll(List<Orphan> found, Orphans orphans) {
+    List<Orphan> adopted = new ArrayList<>();
+    for (Orphan o : found) {
+      if (orphans.adopt(o.clientId(), o.state())) adopted.add(o);
+    }
+    if (adopted.isEmpty()) return;
+    var context = vertx.getOrCreateContext();
+    String mine = nodeId + SEP + memberId;
+    vertx.executeBlocking(() -> {
+      Map<String, Boolean> claimed = new LinkedHashMap<>();
+      for (Orphan o : adopted) claimed.put(o.clientId(), clientMap.replace(o.clientId(), o.holder(), mine));
+      return claimed;
+    }, false).onComplete(done -> context.runOnContext(v -> {
+      if (done.failed()) LOG.warn("sessions of a departed node not claimed: {}", done.cause().toString());
+      int kept = 0;
+      for (Orphan o : adopted) {
+        if (done.succeeded() && done.result().get(o.clientId())) {
+          orphans.claimed(o.clientId());
+          kept++;
+        } else {
+          orphans.release(o.clientId());
+        }
+      }
+      LOG.info("took on {} sessions of a departed node", kept);
+    }));
   }
 
   /** The session of {@code clientId} ended on this node. */
