@@ -8,9 +8,14 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,7 +31,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Broker {
 
+  private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
   private static final long SWEEP_MS = 1_000;
+  /**
+   * How long a node that handed a session to another keeps its routes and passes on what still
+   * reaches it for that client: longer than the cluster takes to spread the new node's routes.
+   */
+  private static final long MOVED_GRACE_MS = 10_000;
+  /** How long a message forwarded for a session waits here for the session to arrive. */
+  private static final long ARRIVING_MAX_MS = 30_000;
 
   /** A client's live connection, as the broker needs to take it over. */
   public interface Live {
@@ -43,6 +56,21 @@ public final class Broker {
   private record PendingWill(Publication will, long timerId) {
   }
 
+  /** A session handed to {@code node}; its subscriptions stay routed here for a while. */
+  private record Moved(String node, List<Subscription> subscriptions) {
+  }
+
+  /** Messages for a session that has not arrived here yet (its handover is under way). */
+  private record Arriving(long since, List<BrokerSession.Outgoing> messages) {
+  }
+
+  /**
+   * A connection here claims its client's session from wherever the cluster holds it; {@code kept}
+   * are subscriptions still routed here from when the session last left this node.
+   */
+  private record Claim(Live connection, List<Subscription> kept) {
+  }
+
   private final Vertx vertx;
   private final CenterConfig.Broker config;
   private final BrokerAccess access;
@@ -52,6 +80,9 @@ public final class Broker {
   private final Map<String, Live> live = new ConcurrentHashMap<>();
   private final Map<String, Publication> retained = new ConcurrentHashMap<>();
   private final Map<String, PendingWill> wills = new ConcurrentHashMap<>();
+  private final Map<String, Moved> moved = new ConcurrentHashMap<>();
+  private final Map<String, Arriving> arriving = new HashMap<>();
+  private final Map<String, Claim> claiming = new ConcurrentHashMap<>();
   private final AtomicInteger connections = new AtomicInteger();
   private final List<Long> timers = new ArrayList<>();
   private volatile BrokerCluster cluster;
@@ -85,7 +116,7 @@ public final class Broker {
   public Future<Void> joinCluster(HazelcastInstance hazelcast, String nodeId) {
     // creating the map proxies asks the other members: off the event loop
     return vertx.executeBlocking(() -> new BrokerCluster(vertx, nodeId, hazelcast, retained, config.sharedStrategy()), false)
-        .compose(c -> c.start(this::deliver, this::handOver, orphans()).onSuccess(v -> cluster = c));
+        .compose(c -> c.start(delivery(), this::handOver, orphans()).onSuccess(v -> cluster = c));
   }
 
   public CenterConfig.Broker config() {
@@ -141,11 +172,19 @@ public final class Broker {
     Future<Void> local = previous == null || previous == connection ? Future.succeededFuture() : close(previous);
     BrokerCluster c = cluster;
     if (c == null) return local;
+    // what reaches this node for the client until its session is here waits for it
+    Moved stale = moved.remove(clientId);
+    List<Subscription> kept = stale == null ? List.of() : stale.subscriptions();
+    Claim earlier = claiming.put(clientId, new Claim(connection, kept));
+    if (earlier != null && kept.isEmpty() && !earlier.kept().isEmpty()) {
+      claiming.put(clientId, new Claim(connection, earlier.kept()));
+    }
     return local.compose(v -> c.claim(clientId, cleanStart))
         .map(state -> {
           if (state != null) adopt(clientId, state);
           return (Void) null;
-        });
+        })
+        .onFailure(e -> released(clientId, connection));
   }
 
   private static Future<Void> close(Live connection) {
@@ -154,11 +193,16 @@ public final class Broker {
   }
 
   /**
-   * Another node takes {@code clientId} over: its connection here is closed, its pending will
-   * cancelled (or published, when the new connection starts clean), and its session ended here.
-   * Completes with the session to carry on there, or null.
+   * Another node ({@code requester}) takes {@code clientId} over: its connection here is closed,
+   * its pending will cancelled (or published, when the new connection starts clean), and its
+   * session ends here. Completes with the session to carry on there, or null.
+   *
+   * <p>A session that carries on keeps its subscriptions routed here for {@link #MOVED_GRACE_MS}:
+   * other nodes may still route to this one until they learn the new node's routes, and what
+   * reaches this node for the client then is passed on to the new node (unless it was sent there
+   * directly too), so nothing published meanwhile is lost or delivered twice.
    */
-  Future<SessionState> handOver(String clientId, boolean cleanStart) {
+  Future<SessionState> handOver(String clientId, boolean cleanStart, String requester) {
     Live connection = live.remove(clientId);
     Future<Void> closed = connection == null ? Future.succeededFuture() : close(connection);
     return closed.map(v -> {
@@ -169,11 +213,33 @@ public final class Broker {
       }
       BrokerSession s = sessions.get(clientId);
       if (s == null) return null;
-      SessionState state = cleanStart || s.expired(System.currentTimeMillis()) ? null
-          : new SessionState(s.subscriptions(), s.takeOwed(), s.expirySec(), 0);
-      end(s);
+      if (cleanStart || s.expired(System.currentTimeMillis())) {
+        end(s);
+        return null;
+      }
+      List<Subscription> subscriptions = s.subscriptions();
+      Moved m = new Moved(requester, subscriptions);
+      // recorded before the session stops taking messages, so that none falls between the two
+      settleMoved(clientId);
+      moved.put(clientId, m);
+      SessionState state = new SessionState(subscriptions, s.moveAway(), s.expirySec(), 0);
+      sessions.remove(clientId, s);
+      s.discard();
+      vertx.setTimer(MOVED_GRACE_MS, id -> {
+        if (moved.remove(clientId, m)) forgetMoved(clientId, m);
+      });
       return state;
     });
+  }
+
+  /** A session of {@code clientId} starts here again: the routes of one that moved away go now. */
+  private void settleMoved(String clientId) {
+    Moved m = moved.remove(clientId);
+    if (m != null) forgetMoved(clientId, m);
+  }
+
+  private void forgetMoved(String clientId, Moved m) {
+    for (Subscription s : m.subscriptions()) forget(clientId, s);
   }
 
   /** Takes on, while their clients are away, the sessions of a node that left the cluster. */
@@ -204,21 +270,34 @@ public final class Broker {
 
   /** Takes on a session handed over by another node. */
   private void adopt(String clientId, SessionState state) {
+    settleMoved(clientId);
     BrokerSession session = sessions.computeIfAbsent(clientId, id -> new BrokerSession(id, config.maxQueuedMessages(), stats));
     // kept until the connecting client's CONNECT sets its expiry
     session.expirySec(-1);
+    Claim claim = claiming.get(clientId);
+    Map<String, Subscription> kept = new HashMap<>();
+    if (claim != null) claim.kept().forEach(s -> kept.put(s.key(), s));
     for (Subscription s : state.subscriptions()) {
+      boolean routed = kept.remove(s.key()) != null;
       if (session.putSubscription(s) != null) continue;
       tree.subscribe(clientId, s);
       BrokerCluster c = cluster;
-      if (c != null) c.subscribed(s.filter(), s.shareGroup());
+      if (c != null && !routed) c.subscribed(s.filter(), s.shareGroup());
     }
+    for (Subscription s : kept.values()) forget(clientId, s);
     for (BrokerSession.Outgoing o : state.owed()) session.offer(o);
+    if (claim != null) claiming.remove(clientId, claim);
+    takeArriving(clientId);
   }
 
   /** Forgets {@code connection} as {@code clientId}'s live connection, if it still is. */
   public void released(String clientId, Live connection) {
     live.remove(clientId, connection);
+    Claim claim = claiming.get(clientId);
+    if (claim != null && claim.connection() == connection && claiming.remove(clientId, claim)
+        && !sessions.containsKey(clientId)) {
+      claim.kept().forEach(s -> forget(clientId, s));
+    }
   }
 
   /**
@@ -227,6 +306,7 @@ public final class Broker {
    * continues, and published when a clean start ends the old session.
    */
   public Opened open(String clientId, boolean cleanStart, long expirySec) {
+    Claim claim = claiming.remove(clientId);
     PendingWill pending = wills.remove(clientId);
     if (pending != null) vertx.cancelTimer(pending.timerId());
     BrokerSession existing = sessions.get(clientId);
@@ -238,10 +318,14 @@ public final class Broker {
     } else {
       if (existing != null) end(existing);
       if (pending != null) publish(pending.will());
+      settleMoved(clientId);
+      if (claim != null) claim.kept().forEach(s -> forget(clientId, s));
+      dropArriving(clientId);
       session = new BrokerSession(clientId, config.maxQueuedMessages(), stats);
       sessions.put(clientId, session);
     }
     session.expirySec(expirySec);
+    if (present) takeArriving(clientId);
     return new Opened(session, present);
   }
 
@@ -302,6 +386,15 @@ public final class Broker {
   }
 
   private void expireSessions(long now) {
+    synchronized (arriving) {
+      arriving.entrySet().removeIf(e -> {
+        if (now - e.getValue().since() < ARRIVING_MAX_MS) return false;
+        e.getValue().messages().forEach(m -> stats.dropped());
+        LOG.warn("{} messages for the session of '{}' dropped: the session never arrived",
+            e.getValue().messages().size(), e.getKey());
+        return true;
+      });
+    }
     for (BrokerSession s : sessions.values()) {
       if (s.takeChangedWhileAway()) store(s);
       if (!s.expired(now)) continue;
@@ -350,7 +443,11 @@ public final class Broker {
   }
 
   private void forget(BrokerSession session, Subscription s) {
-    tree.unsubscribe(session.clientId(), s.filter(), s.shareGroup());
+    forget(session.clientId(), s);
+  }
+
+  private void forget(String clientId, Subscription s) {
+    tree.unsubscribe(clientId, s.filter(), s.shareGroup());
     BrokerCluster c = cluster;
     if (c != null) c.unsubscribed(s.filter(), s.shareGroup());
   }
@@ -368,14 +465,17 @@ public final class Broker {
       if (c != null) c.retain(p);
     }
     if (c == null) {
-      deliver(p, true, null);
+      deliver(p, true, null, null);
       return;
     }
-    for (BrokerCluster.Target t : c.targets(p)) {
+    List<BrokerCluster.Target> targets = c.targets(p);
+    Set<String> nodes = new HashSet<>(targets.size() * 2);
+    for (BrokerCluster.Target t : targets) nodes.add(t.node());
+    for (BrokerCluster.Target t : targets) {
       if (c.isLocal(t.node())) {
-        deliver(p, t.ordinary(), t.groups());
+        deliver(p, t.ordinary(), t.groups(), nodes);
       } else {
-        c.forward(t, p);
+        c.forward(t, p, nodes);
       }
     }
   }
@@ -383,7 +483,7 @@ public final class Broker {
   /** Publishes to this node's sessions only (the node's own {@code $SYS} topics). */
   private void publishLocally(Publication p) {
     if (p.retain()) retainLocally(p);
-    deliver(p, true, null);
+    deliver(p, true, null, null);
   }
 
   private void retainLocally(Publication p) {
@@ -397,17 +497,82 @@ public final class Broker {
   /**
    * Offers {@code p} to the local sessions: those with ordinary subscriptions when
    * {@code ordinary}, and one member of each shared group named in {@code groups} (every group
-   * when null).
+   * when null). A match whose session has moved to another node is passed on there, unless
+   * {@code nodes} (all the nodes {@code p} was sent to; null for none) has that node.
    */
-  private void deliver(Publication p, boolean ordinary, List<String> groups) {
+  private void deliver(Publication p, boolean ordinary, List<String> groups, Set<String> nodes) {
     var matches = groups == null ? tree.match(p.topic(), p.publisher(), this::online)
         : tree.match(p.topic(), p.publisher(), this::online, ordinary, groups::contains);
     for (SubscriptionTree.Match m : matches) {
-      BrokerSession session = sessions.get(m.clientId());
-      if (session == null) continue;
       boolean retain = !m.shared() && m.retainAsPublished() && p.retain();
-      session.offer(new BrokerSession.Outgoing(p, Math.min(p.qos(), m.qos()), retain, m.identifiers()));
+      offerTo(m.clientId(), new BrokerSession.Outgoing(p, Math.min(p.qos(), m.qos()), retain, m.identifiers()), nodes);
     }
+  }
+
+  /**
+   * Offers {@code out} to the session of {@code clientId}: here; or on the node it moved to,
+   * unless that node is among {@code nodes} (which got the publication itself; null: pass nothing
+   * on); or, while a connection here claims the session, once it arrives.
+   */
+  private void offerTo(String clientId, BrokerSession.Outgoing out, Set<String> nodes) {
+    BrokerSession session = sessions.get(clientId);
+    if (session != null && session.offer(out)) return;
+    Moved gone = moved.get(clientId);
+    if (gone != null) {
+      BrokerCluster c = cluster;
+      if (c != null && nodes != null && !nodes.contains(gone.node())) c.forwardTo(gone.node(), clientId, out);
+      return;
+    }
+    if (claiming.containsKey(clientId)) {
+      synchronized (arriving) {
+        arriving.computeIfAbsent(clientId, id -> new Arriving(System.currentTimeMillis(), new ArrayList<>())).messages().add(out);
+      }
+      // the claim may have completed meanwhile
+      if (!claiming.containsKey(clientId)) takeArriving(clientId);
+      return;
+    }
+    // the session may have arrived meanwhile
+    session = sessions.get(clientId);
+    if (session != null) session.offer(out);
+  }
+
+  private BrokerCluster.Delivery delivery() {
+    return new BrokerCluster.Delivery() {
+      @Override
+      public void deliver(Publication p, boolean ordinary, List<String> groups, Set<String> nodes) {
+        Broker.this.deliver(p, ordinary, groups, nodes);
+      }
+
+      @Override
+      public void deliverTo(String clientId, BrokerSession.Outgoing message) {
+        Broker.this.deliverTo(clientId, message);
+      }
+    };
+  }
+
+  /** A message for {@code clientId}'s session from the node it moved from. */
+  private void deliverTo(String clientId, BrokerSession.Outgoing message) {
+    offerTo(clientId, message, Set.of());
+  }
+
+  /** Offers the session of {@code clientId} what reached this node for it before it arrived. */
+  private void takeArriving(String clientId) {
+    BrokerSession session = sessions.get(clientId);
+    if (session == null) return;
+    Arriving a;
+    synchronized (arriving) {
+      a = arriving.remove(clientId);
+    }
+    if (a != null) a.messages().forEach(session::offer);
+  }
+
+  /** Drops what waited for a session that does not carry on (a clean start, or none to hand over). */
+  private void dropArriving(String clientId) {
+    Arriving a;
+    synchronized (arriving) {
+      a = arriving.remove(clientId);
+    }
+    if (a != null) a.messages().forEach(m -> stats.dropped());
   }
 
   private boolean online(String clientId) {

@@ -45,6 +45,12 @@ final class BrokerCluster {
   private static final long HANDOVER_TIMEOUT_MS = 5_000;
   private static final char SEP = '\u0001';
   private static final String WARM_UP = "warm-up";
+  /** The first byte of a forwarded message: a publication for ordinary subscribers and groups, */
+  private static final int KIND_ORDINARY = 1;
+  /** for shared groups only, */
+  private static final int KIND_GROUPS = 0;
+  /** or a message for one client's session that moved. */
+  private static final int KIND_CLIENT = 2;
 
   /** A node a publication goes to, with what it is to serve there. */
   record Target(String node, boolean ordinary, List<String> groups) {
@@ -92,9 +98,9 @@ final class BrokerCluster {
     return "center.mqtt.broker.handover." + nodeId;
   }
 
-  /** Where {@link #start} hands a request to give up a client's session to another node. */
+  /** Where {@link #start} hands a request to give up a client's session to node {@code requester}. */
   interface HandOver {
-    Future<SessionState> handOver(String clientId, boolean cleanStart);
+    Future<SessionState> handOver(String clientId, boolean cleanStart, String requester);
   }
 
   /**
@@ -131,7 +137,8 @@ final class BrokerCluster {
       PublicationCodec.Reader in = new PublicationCodec.Reader(m.body(), 0);
       String clientId = in.string();
       boolean cleanStart = in.u8() == 1;
-      handOver.handOver(clientId, cleanStart)
+      String requester = in.string();
+      handOver.handOver(clientId, cleanStart, requester)
           .onSuccess(state -> m.reply(state == null ? Buffer.buffer() : SessionCodec.encode(state)))
           .onFailure(e -> m.fail(500, e.toString()));
     });
@@ -170,9 +177,16 @@ final class BrokerCluster {
     }
   }
 
-  /** Where {@link #start} hands a publication forwarded to this node. */
+  /** Where {@link #start} hands what other nodes forward to this one. */
   interface Delivery {
-    void deliver(Publication p, boolean ordinary, List<String> groups);
+    /**
+     * A publication to serve here: ordinary subscribers when {@code ordinary}, and one member of
+     * each shared group in {@code groups}; {@code nodes} are all the nodes it was sent to.
+     */
+    void deliver(Publication p, boolean ordinary, List<String> groups, Set<String> nodes);
+
+    /** A message for one client's session, forwarded by the node the session moved from. */
+    void deliverTo(String clientId, BrokerSession.Outgoing message);
   }
 
   // ---- routes -------------------------------------------------------------------------------
@@ -219,13 +233,27 @@ final class BrokerCluster {
     return new ArrayList<>(byNode.values());
   }
 
-  /** Sends {@code p} to another node, to serve {@code target}'s part there. */
-  void forward(Target target, Publication p) {
+  /**
+   * Sends {@code p} to another node, to serve {@code target}'s part there; {@code nodes} are all
+   * the nodes {@code p} goes to.
+   */
+  void forward(Target target, Publication p, Set<String> nodes) {
     Buffer out = Buffer.buffer(96 + p.payload().length());
-    out.appendByte((byte) (target.ordinary() ? 1 : 0)).appendInt(target.groups().size());
+    out.appendByte((byte) (target.ordinary() ? KIND_ORDINARY : KIND_GROUPS)).appendInt(target.groups().size());
     for (String g : target.groups()) PublicationCodec.writeString(out, g);
+    out.appendInt(nodes.size());
+    for (String n : nodes) PublicationCodec.writeString(out, n);
     PublicationCodec.write(out, p);
     vertx.eventBus().send(address(target.node()), out);
+  }
+
+  /** Sends a message owed to {@code clientId} to the node its session moved to. */
+  void forwardTo(String node, String clientId, BrokerSession.Outgoing message) {
+    Buffer out = Buffer.buffer(96 + message.publication().payload().length());
+    out.appendByte((byte) KIND_CLIENT);
+    PublicationCodec.writeString(out, clientId);
+    SessionCodec.writeOutgoing(out, message);
+    vertx.eventBus().send(address(node), out);
   }
 
   boolean isLocal(String node) {
@@ -235,12 +263,19 @@ final class BrokerCluster {
   private void onForwarded(Buffer body, Delivery deliver) {
     try {
       PublicationCodec.Reader in = new PublicationCodec.Reader(body, 0);
-      boolean ordinary = in.u8() == 1;
-      int n = in.i32();
-      if (n < 0 || n > 100_000) throw new IllegalArgumentException("bad group count " + n);
+      int kind = in.u8();
+      if (kind == KIND_CLIENT) {
+        String clientId = in.string();
+        deliver.deliverTo(clientId, SessionCodec.readOutgoing(in));
+        return;
+      }
+      int n = SessionCodec.count(in.i32());
       List<String> groups = new ArrayList<>(n);
       for (int i = 0; i < n; i++) groups.add(in.string());
-      deliver.deliver(PublicationCodec.read(in), ordinary, groups);
+      int k = SessionCodec.count(in.i32());
+      Set<String> nodes = new java.util.HashSet<>(k * 2);
+      for (int i = 0; i < k; i++) nodes.add(in.string());
+      deliver.deliver(PublicationCodec.read(in), kind == KIND_ORDINARY, groups, nodes);
     } catch (RuntimeException e) {
       LOG.warn("dropped an undecodable forwarded publication: {}", e.toString());
     }
@@ -326,6 +361,7 @@ final class BrokerCluster {
           Buffer request = Buffer.buffer();
           PublicationCodec.writeString(request, clientId);
           request.appendByte((byte) (cleanStart ? 1 : 0));
+          PublicationCodec.writeString(request, nodeId);
           return vertx.eventBus().<Buffer>request(handOverAddress(previous), request,
                   new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(HANDOVER_TIMEOUT_MS))
               .map(reply -> reply.body().length() == 0 ? (SessionState) null : SessionCodec.decode(reply.body()))

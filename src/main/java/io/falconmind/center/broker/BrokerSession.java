@@ -70,6 +70,8 @@ public final class BrokerSession {
   /** Seconds the session outlives its connection; 0 = ends with it, -1 = never expires. */
   private long expirySec;
   private long disconnectedAt;
+  /** The session moved to another node: it takes no more messages. */
+  private boolean movedAway;
 
   BrokerSession(String clientId, int maxQueued, BrokerStats stats) {
     this.clientId = clientId;
@@ -136,25 +138,29 @@ public final class BrokerSession {
   /**
    * Queues a message for the client. QoS 0 messages are dropped while the client is away; any
    * message beyond {@code maxQueued} waiting messages is dropped (and counted).
+   *
+   * @return false, taking nothing, when the session has {@linkplain #moveAway moved} to another node
    */
-  public void offer(Outgoing message) {
+  public boolean offer(Outgoing message) {
     Wire target;
     synchronized (this) {
+      if (movedAway) return false;
       if (wire == null && message.qos() == 0) {
         stats.dropped();
-        return;
+        return true;
       }
       if (queue.size() >= maxQueued) {
         stats.dropped();
-        return;
+        return true;
       }
       queue.add(message);
       if (wire == null) changedWhileAway = true;
-      if (wire == null || pumpScheduled) return;
+      if (wire == null || pumpScheduled) return true;
       pumpScheduled = true;
       target = wire;
     }
     target.context().runOnContext(v -> pump());
+    return true;
   }
 
   /**
@@ -284,10 +290,19 @@ public final class BrokerSession {
   }
 
   /**
+   * The session moves to another node: returns what is owed to the client there (as
+   * {@link #takeOwed}), and from now on {@link #offer} takes nothing.
+   */
+  public synchronized List<Outgoing> moveAway() {
+    movedAway = true;
+    return takeOwed();
+  }
+
+  /**
    * What is owed to the client, for a session that moves to another node: the messages in flight
    * (to be sent again) followed by those waiting. The session keeps nothing of them.
    */
-  public synchronized List<Outgoing> takeOwed() {
+  private List<Outgoing> takeOwed() {
     List<Outgoing> owed = new ArrayList<>(inFlight.size() + queue.size());
     for (InFlight f : inFlight.values()) {
       if (f.awaiting != Awaiting.PUBCOMP) owed.add(f.message);

@@ -26,13 +26,24 @@ final class SessionCodec {
       out.appendInt(s.identifier());
     }
     out.appendInt(state.owed().size());
-    for (BrokerSession.Outgoing o : state.owed()) {
-      out.appendByte((byte) (o.qos() | (o.retain() ? 0x04 : 0)));
-      out.appendInt(o.identifiers().size());
-      for (int id : o.identifiers()) out.appendInt(id);
-      PublicationCodec.write(out, o.publication());
-    }
+    for (BrokerSession.Outgoing o : state.owed()) writeOutgoing(out, o);
     return out;
+  }
+
+  /** One message owed to a client: its QoS, retain flag and subscription identifiers, then the publication. */
+  static void writeOutgoing(Buffer out, BrokerSession.Outgoing o) {
+    out.appendByte((byte) (o.qos() | (o.retain() ? 0x04 : 0)));
+    out.appendInt(o.identifiers().size());
+    for (int id : o.identifiers()) out.appendInt(id);
+    PublicationCodec.write(out, o.publication());
+  }
+
+  static BrokerSession.Outgoing readOutgoing(PublicationCodec.Reader r) {
+    int flags = r.u8();
+    int k = count(r.i32());
+    List<Integer> ids = new ArrayList<>(k);
+    for (int j = 0; j < k; j++) ids.add(r.i32());
+    return new BrokerSession.Outgoing(PublicationCodec.read(r), flags & 0x03, (flags & 0x04) != 0, ids);
   }
 
   static SessionState decode(Buffer in) {
@@ -50,17 +61,11 @@ final class SessionCodec {
     }
     int m = count(r.i32());
     List<BrokerSession.Outgoing> owed = new ArrayList<>(m);
-    for (int i = 0; i < m; i++) {
-      int flags = r.u8();
-      int k = count(r.i32());
-      List<Integer> ids = new ArrayList<>(k);
-      for (int j = 0; j < k; j++) ids.add(r.i32());
-      owed.add(new BrokerSession.Outgoing(PublicationCodec.read(r), flags & 0x03, (flags & 0x04) != 0, ids));
-    }
+    for (int i = 0; i < m; i++) owed.add(readOutgoing(r));
     return new SessionState(subs, owed, expirySec, disconnectedAt);
   }
 
-  private static int count(int n) {
+  static int count(int n) {
     if (n < 0 || n > 10_000_000) throw new IllegalArgumentException("bad count " + n);
     return n;
   }

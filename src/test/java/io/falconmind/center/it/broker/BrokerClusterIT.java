@@ -11,7 +11,6 @@ import com.hivemq.client.mqtt.mqtt5.message.disconnect.Mqtt5DisconnectReasonCode
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import io.falconmind.center.it.Eventually;
 import io.falconmind.center.it.TestNode;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,12 +21,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +31,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -56,54 +50,28 @@ class BrokerClusterIT {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
   private static final String ALICE = "alice:" + io.falconmind.center.broker.BrokerAccess.hashPassword("wonder");
-  private static EmbeddedPostgres postgres;
+  private static BrokerTestCluster cluster;
   private static final List<TestNode> nodes = new ArrayList<>();
   private final List<Mqtt5BlockingClient> clients = new ArrayList<>();
 
   @BeforeAll
   static void startCluster() throws Exception {
-    postgres = EmbeddedPostgres.builder().setDataDirectory(Files.createTempDirectory("broker-cluster-pg"))
-        .setCleanDataDirectory(true).start();
-    String url = "postgresql://postgres@127.0.0.1:" + postgres.getPort() + "/postgres";
-    int[] hazelcast = {TestNode.freePort(), TestNode.freePort(), TestNode.freePort()};
-    String members = Arrays.stream(hazelcast).mapToObj(p -> "127.0.0.1:" + p).collect(Collectors.joining(","));
-    List<CompletableFuture<TestNode>> starting = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      Map<String, String> settings = new HashMap<>();
-      settings.put("node.id", "bk-" + i);
-      settings.put("cluster.enabled", "true");
-      settings.put("cluster.members", members);
-      settings.put("cluster.port", String.valueOf(hazelcast[i]));
-      settings.put("cluster.bootstrapExpect", "3");
-      settings.put("raft.voters", "3");
-      settings.put("raft.learners", "0");
-      settings.put("postgres.url", url);
-      settings.put("postgres.poolSize", "2");
-      settings.put("mqtt.allowAnonymous", "true");
-      settings.put("mqtt.users", ALICE);
-      settings.put("mqtt.acl", "user:alice readwrite %u/#,anonymous readwrite #,all read $SYS/#");
-      settings.put("mqtt.maxPublishRate", "300");
-      Path dir = Files.createTempDirectory("broker-cluster-node");
-      starting.add(CompletableFuture.supplyAsync(() -> TestNode.start(dir, settings)));
-    }
-    for (CompletableFuture<TestNode> f : starting) nodes.add(f.join());
+    cluster = BrokerTestCluster.start(3, Map.of(
+        "mqtt.allowAnonymous", "true",
+        "mqtt.users", ALICE,
+        "mqtt.acl", "user:alice readwrite %u/#,anonymous readwrite #,all read $SYS/#",
+        "mqtt.maxPublishRate", "300"));
+    nodes.addAll(cluster.nodes);
   }
 
   @AfterAll
   static void stopCluster() throws Exception {
-    for (TestNode n : nodes) n.close();
-    if (postgres != null) postgres.close();
+    if (cluster != null) cluster.close();
   }
 
   @AfterEach
   void disconnectClients() {
-    for (Mqtt5BlockingClient c : clients) {
-      try {
-        if (c.getState().isConnected()) c.disconnect();
-      } catch (RuntimeException ignored) {
-        // already closed by the server
-      }
-    }
+    Mqtt5Clients.disconnectAll(clients);
   }
 
   private Mqtt5BlockingClient client(TestNode node, String id) {
@@ -433,6 +401,54 @@ class BrokerClusterIT {
     // and the subscription moved with it: new messages now reach it on its new node
     publish(pub, "moves/m3", "m3", MqttQos.AT_LEAST_ONCE, false);
     assertThat(receive(back, 1)).containsExactly("m3");
+  }
+
+  @Test
+  @Order(39)
+  void aSessionMovingFromNodeToNodeWhileMessagesFlowLosesNone() throws Exception {
+    int total = 250;
+    Set<String> received = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(20);
+    java.util.function.Consumer<Mqtt5Publish> collect = p -> {
+      String t = new String(p.getPayloadAsBytes(), StandardCharsets.UTF_8);
+      if (t.equals("probe")) received.add(t);
+      else if (received.add(t)) window.release();
+    };
+    java.util.function.BiFunction<Integer, Boolean, com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient> connectOn = (node, clean) -> {
+      var c = Mqtt5Client.builder().identifier("roamer").serverHost("127.0.0.1").serverPort(nodes.get(node).mqttPort)
+          .buildAsync();
+      c.publishes(MqttGlobalPublishFilter.ALL, collect);
+      c.connectWith().cleanStart(clean).sessionExpiryInterval(300).send().join();
+      return c;
+    };
+    var roamer = connectOn.apply(0, true);
+    roamer.subscribeWith().topicFilter("roam/#").qos(MqttQos.AT_LEAST_ONCE).send().join();
+    Mqtt5BlockingClient pub = connected(nodes.get(2), "roam-pub");
+    Eventually.until(WAIT, "the roamer's route known on the publisher's node", () -> {
+      publish(pub, "roam/probe", "probe", MqttQos.AT_MOST_ONCE, false);
+      return received.contains("probe");
+    }, seen -> seen);
+
+    // at most 20 messages ahead of what the roamer has seen, so some are always on their way as it moves
+    CompletableFuture<Void> publishing = CompletableFuture.runAsync(() -> {
+      for (int i = 0; i < total; i++) {
+        try {
+          if (!window.tryAcquire(WAIT.toMillis(), TimeUnit.MILLISECONDS)) throw new AssertionError("roamer stalled at " + i);
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+        publish(pub, "roam/m", "r" + i, MqttQos.AT_LEAST_ONCE, false);
+      }
+    });
+    for (int move = 1; move <= 6; move++) {
+      int seen = move * 30;
+      Eventually.until(WAIT, "roamer has " + seen, received::size, n -> n > seen);
+      roamer.disconnect().join();
+      roamer = connectOn.apply(move % 2, false);
+    }
+    publishing.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    Eventually.until(WAIT, "every message reached the roamer", received::size, n -> n == total + 1);
+    roamer.disconnect().join();
   }
 
   @Test

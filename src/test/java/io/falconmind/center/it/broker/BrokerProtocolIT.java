@@ -40,6 +40,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import static io.falconmind.center.it.broker.Mqtt5Clients.next;
+import static io.falconmind.center.it.broker.Mqtt5Clients.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -104,19 +106,6 @@ class BrokerProtocolIT {
       if (c.getState().isConnected()) c.disconnect();
     });
     return c;
-  }
-
-  private static String text(Mqtt5Publish p) {
-    return new String(p.getPayloadAsBytes(), StandardCharsets.UTF_8);
-  }
-
-  private static Optional<Mqtt5Publish> next(Mqtt5BlockingClient.Mqtt5Publishes publishes, long millis) {
-    try {
-      return publishes.receive(millis, TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 
   private static Mqtt5Publish receive(Mqtt5BlockingClient.Mqtt5Publishes publishes) {
