@@ -417,7 +417,7 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     MqttProperties props = MqttProperties.NO_PROPERTIES;
     if (v5) {
       props = outgoingProperties(p, message.identifiers());
-      if (estimatedSize(p) > clientMaxPacket) {
+      if (PacketSize.publish(p.topic(), p.payload().length(), message.qos(), props, true) > clientMaxPacket) {
         // larger than the client accepts: discarded as if delivered (MQTT 5 §3.1.2.11.4)
         broker.stats().dropped();
         if (packetId > 0) session.abandoned(packetId);
@@ -445,10 +445,6 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     if (remaining > 0) props.add(new MqttProperties.IntegerProperty(MqttPropertyType.PUBLICATION_EXPIRY_INTERVAL.value(), (int) remaining));
     for (int id : identifiers) props.add(new MqttProperties.IntegerProperty(MqttPropertyType.SUBSCRIPTION_IDENTIFIER.value(), id));
     return props;
-  }
-
-  private static int estimatedSize(Publication p) {
-    return 16 + p.topic().length() * 3 + p.payload().length() + 256;
   }
 
   // ---- takeover and close -------------------------------------------------------------------

@@ -18,13 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import javax.net.ssl.TrustManagerFactory;
-import java.io.FileInputStream;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -120,7 +114,7 @@ class BrokerTransportsIT {
   @Test
   void mqttOverTlsWithTheConfiguredCertificate() throws Exception {
     Mqtt5BlockingClient tls = Mqtt5Client.builder().identifier("tls5").serverHost("localhost").serverPort(tlsPort)
-        .sslConfig(MqttClientSslConfig.builder().trustManagerFactory(trusting(certificate.certificatePath())).build())
+        .sslConfig(MqttClientSslConfig.builder().trustManagerFactory(BrokerLimitsChecks.trusting(certificate.certificatePath())).build())
         .buildBlocking();
     tls.connect();
     var atTls = tls.publishes(MqttGlobalPublishFilter.ALL);
@@ -132,18 +126,5 @@ class BrokerTransportsIT {
     assertThat(receive(atTls)).isEqualTo("over-tls");
     tls.disconnect();
     tcp.disconnect();
-  }
-
-  private static TrustManagerFactory trusting(String pemPath) throws Exception {
-    Certificate cert;
-    try (InputStream in = new FileInputStream(pemPath)) {
-      cert = CertificateFactory.getInstance("X.509").generateCertificate(in);
-    }
-    KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-    store.load(null, null);
-    store.setCertificateEntry("node", cert);
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(store);
-    return tmf;
   }
 }

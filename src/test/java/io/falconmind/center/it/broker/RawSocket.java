@@ -7,7 +7,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 
-/** A raw MQTT 3.1.1 socket, for bytes no client library sends. */
+/** A raw MQTT socket (3.1.1 or 5), for bytes no client library sends. */
 final class RawSocket implements AutoCloseable {
   private final Socket socket;
   private final InputStream in;
@@ -74,6 +74,65 @@ final class RawSocket implements AutoCloseable {
     int type = in.read();
     if (type != 0x20) throw new AssertionError("expected CONNACK, got " + type);
     in.readNBytes(3);
+  }
+
+  /** An MQTT 5 CONNECT with a clean start and no properties. */
+  static byte[] connect5Packet(String clientId) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    b.writeBytes(string("MQTT"));
+    b.write(5);
+    b.write(0x02);
+    b.write(0);
+    b.write(60);
+    b.write(0);
+    b.writeBytes(string(clientId));
+    return packet(0x10, b.toByteArray());
+  }
+
+  /** An MQTT 5 QoS 0 PUBLISH with a topic alias ({@code topic} empty to use the alias alone). */
+  static byte[] publish5WithAlias(String topic, int alias, String payload) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    b.writeBytes(string(topic));
+    b.writeBytes(new byte[] {3, 0x23, (byte) (alias >> 8), (byte) alias});
+    b.writeBytes(payload.getBytes(StandardCharsets.UTF_8));
+    return packet(0x30, b.toByteArray());
+  }
+
+  void connect5(String clientId) throws Exception {
+    send(connect5Packet(clientId));
+    byte[] connack = readPacket(0x20);
+    if (connack == null || connack.length < 2 || connack[1] != 0) throw new AssertionError("CONNECT not accepted");
+  }
+
+  /**
+   * The reason code of the DISCONNECT the server sends (0 when it has none), skipping other
+   * packets; null when the connection closes without one or stays open.
+   */
+  Integer disconnectReason() throws Exception {
+    byte[] body = readPacket(0xE0);
+    if (body == null) return null;
+    return body.length == 0 ? 0 : body[0] & 0xff;
+  }
+
+  /** The body of the next packet of {@code type} (first byte), skipping others; null at the end. */
+  private byte[] readPacket(int type) throws Exception {
+    try {
+      while (true) {
+        int header = in.read();
+        if (header < 0) return null;
+        int length = 0;
+        for (int shift = 0, digit = 0x80; (digit & 0x80) != 0; shift += 7) {
+          digit = in.read();
+          if (digit < 0) return null;
+          length |= (digit & 0x7f) << shift;
+        }
+        byte[] body = in.readNBytes(length);
+        if (body.length < length) return null;
+        if ((header & 0xf0) == type) return body;
+      }
+    } catch (SocketTimeoutException | java.net.SocketException closed) {
+      return null;
+    }
   }
 
   void send(byte[] bytes) throws Exception {
