@@ -6,6 +6,7 @@ import io.netty.handler.codec.mqtt.MqttProperties;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import org.slf4j.Logger;
@@ -61,7 +62,11 @@ public final class Broker {
   }
 
   /** Messages for a session that has not arrived here yet (its handover is under way). */
-  private record Arriving(long since, List<BrokerSession.Outgoing> messages) {
+  private record Arriving(long since, List<Waiting> messages) {
+  }
+
+  /** A message waiting for its session, and what completes once it is safe there. */
+  private record Waiting(BrokerSession.Outgoing message, Promise<Void> safe) {
   }
 
   /**
@@ -83,6 +88,10 @@ public final class Broker {
   private final Map<String, Moved> moved = new ConcurrentHashMap<>();
   private final Map<String, Arriving> arriving = new HashMap<>();
   private final Map<String, Claim> claiming = new ConcurrentHashMap<>();
+  /** Sessions with acknowledgements waiting for their next store. */
+  private final Set<BrokerSession> unstored = ConcurrentHashMap.newKeySet();
+  private final java.util.concurrent.atomic.AtomicBoolean flushScheduled = new java.util.concurrent.atomic.AtomicBoolean();
+  private Context context;
   private final AtomicInteger connections = new AtomicInteger();
   private final List<Long> timers = new ArrayList<>();
   private volatile BrokerCluster cluster;
@@ -95,6 +104,7 @@ public final class Broker {
   }
 
   public void start() {
+    context = vertx.getOrCreateContext();
     timers.add(vertx.setPeriodic(SWEEP_MS, id -> expireSessions(System.currentTimeMillis())));
     if (config.sysIntervalSec() > 0) {
       timers.add(vertx.setPeriodic(config.sysIntervalSec() * 1000L, id -> publishSys()));
@@ -225,6 +235,7 @@ public final class Broker {
       SessionState state = new SessionState(subscriptions, s.moveAway(), s.expirySec(), 0);
       sessions.remove(clientId, s);
       s.discard();
+      releaseStoreWaiters(s);
       vertx.setTimer(MOVED_GRACE_MS, id -> {
         if (moved.remove(clientId, m)) forgetMoved(clientId, m);
       });
@@ -371,6 +382,7 @@ public final class Broker {
     if (c != null && !live.containsKey(session.clientId())) c.sessionEnded(session.clientId());
     for (Subscription s : session.subscriptions()) forget(session, s);
     session.discard();
+    releaseStoreWaiters(session);
   }
 
   /**
@@ -389,7 +401,10 @@ public final class Broker {
     synchronized (arriving) {
       arriving.entrySet().removeIf(e -> {
         if (now - e.getValue().since() < ARRIVING_MAX_MS) return false;
-        e.getValue().messages().forEach(m -> stats.dropped());
+        e.getValue().messages().forEach(w -> {
+          stats.dropped();
+          w.safe().tryFail("the session of " + e.getKey() + " never arrived");
+        });
         LOG.warn("{} messages for the session of '{}' dropped: the session never arrived",
             e.getValue().messages().size(), e.getKey());
         return true;
@@ -456,28 +471,36 @@ public final class Broker {
 
   /**
    * Routes a publication to every matching session in the cluster (one message per other node
-   * with subscribers), and keeps or clears it as retained.
+   * with subscribers), and keeps or clears it as retained. Completes once the publication is
+   * safe: in every matching session, and in a cluster, for a QoS 1/2 publication, also in the
+   * session store for each session that outlives its connection, on whatever node holds it (or
+   * took it on, when that node left meanwhile), and stored as retained when it is. Fails when
+   * that could not be made sure of.
    */
-  public void publish(Publication p) {
+  public Future<Void> publish(Publication p) {
     BrokerCluster c = cluster;
+    List<Future<Void>> pending = null;
     if (p.retain()) {
       retainLocally(p);
-      if (c != null) c.retain(p);
+      if (c != null) {
+        Future<Void> kept = c.retain(p);
+        if (p.qos() > 0) pending = new ArrayList<>(List.of(kept));
+      }
     }
     if (c == null) {
       deliver(p, true, null, null);
-      return;
+      return Future.succeededFuture();
     }
     List<BrokerCluster.Target> targets = c.targets(p);
     Set<String> nodes = new HashSet<>(targets.size() * 2);
     for (BrokerCluster.Target t : targets) nodes.add(t.node());
     for (BrokerCluster.Target t : targets) {
-      if (c.isLocal(t.node())) {
-        deliver(p, t.ordinary(), t.groups(), nodes);
-      } else {
-        c.forward(t, p, nodes);
-      }
+      Future<Void> safe = c.isLocal(t.node()) ? deliver(p, t.ordinary(), t.groups(), nodes) : c.forward(t, p, nodes);
+      if (safe.succeeded()) continue;
+      if (pending == null) pending = new ArrayList<>(targets.size());
+      pending.add(safe);
     }
+    return pending == null ? Future.succeededFuture() : Future.all(pending).mapEmpty();
   }
 
   /** Publishes to this node's sessions only (the node's own {@code $SYS} topics). */
@@ -500,13 +523,25 @@ public final class Broker {
    * when null). A match whose session has moved to another node is passed on there, unless
    * {@code nodes} (all the nodes {@code p} was sent to; null for none) has that node.
    */
-  private void deliver(Publication p, boolean ordinary, List<String> groups, Set<String> nodes) {
+  private Future<Void> deliver(Publication p, boolean ordinary, List<String> groups, Set<String> nodes) {
     var matches = groups == null ? tree.match(p.topic(), p.publisher(), this::online)
         : tree.match(p.topic(), p.publisher(), this::online, ordinary, groups::contains);
+    return offerAll(p, matches, nodes, null);
+  }
+
+  /** Offers {@code p} to {@code matches} (only to the sessions in {@code only}, when given). */
+  private Future<Void> offerAll(Publication p, List<SubscriptionTree.Match> matches, Set<String> nodes, Set<String> only) {
+    List<Future<Void>> pending = null;
     for (SubscriptionTree.Match m : matches) {
+      if (only != null && !only.contains(m.clientId())) continue;
       boolean retain = !m.shared() && m.retainAsPublished() && p.retain();
-      offerTo(m.clientId(), new BrokerSession.Outgoing(p, Math.min(p.qos(), m.qos()), retain, m.identifiers()), nodes);
+      var out = new BrokerSession.Outgoing(p, Math.min(p.qos(), m.qos()), retain, m.identifiers());
+      Future<Void> safe = offerTo(m.clientId(), out, nodes);
+      if (safe.succeeded()) continue;
+      if (pending == null) pending = new ArrayList<>(2);
+      pending.add(safe);
     }
+    return pending == null ? Future.succeededFuture() : Future.all(pending).mapEmpty();
   }
 
   /**
@@ -514,45 +549,83 @@ public final class Broker {
    * unless that node is among {@code nodes} (which got the publication itself; null: pass nothing
    * on); or, while a connection here claims the session, once it arrives.
    */
-  private void offerTo(String clientId, BrokerSession.Outgoing out, Set<String> nodes) {
+  private Future<Void> offerTo(String clientId, BrokerSession.Outgoing out, Set<String> nodes) {
     BrokerSession session = sessions.get(clientId);
-    if (session != null && session.offer(out)) return;
+    if (session != null && session.offer(out)) return stored(session, out);
     Moved gone = moved.get(clientId);
     if (gone != null) {
       BrokerCluster c = cluster;
-      if (c != null && nodes != null && !nodes.contains(gone.node())) c.forwardTo(gone.node(), clientId, out);
-      return;
+      if (c != null && nodes != null && !nodes.contains(gone.node())) return c.forwardTo(gone.node(), clientId, out);
+      return Future.succeededFuture();
     }
     if (claiming.containsKey(clientId)) {
+      Promise<Void> safe = Promise.promise();
       synchronized (arriving) {
-        arriving.computeIfAbsent(clientId, id -> new Arriving(System.currentTimeMillis(), new ArrayList<>())).messages().add(out);
+        arriving.computeIfAbsent(clientId, id -> new Arriving(System.currentTimeMillis(), new ArrayList<>()))
+            .messages().add(new Waiting(out, safe));
       }
       // the claim may have completed meanwhile
       if (!claiming.containsKey(clientId)) takeArriving(clientId);
-      return;
+      return safe.future();
     }
     // the session may have arrived meanwhile
     session = sessions.get(clientId);
-    if (session != null) session.offer(out);
+    if (session != null && session.offer(out)) return stored(session, out);
+    return Future.succeededFuture();
+  }
+
+  /**
+   * Completes once {@code session} is stored with {@code out} in it: at once for QoS 0, for a
+   * session that does not outlive its connection, and on a standalone node. Stores are grouped:
+   * one per session for what arrived since the previous one.
+   */
+  private Future<Void> stored(BrokerSession session, BrokerSession.Outgoing out) {
+    if (out.qos() == 0 || cluster == null) return Future.succeededFuture();
+    Future<Void> f = session.awaitStored();
+    if (f.isComplete()) return f;
+    unstored.add(session);
+    if (flushScheduled.compareAndSet(false, true)) context.runOnContext(v -> flushStores());
+    return f;
+  }
+
+  private void flushStores() {
+    flushScheduled.set(false);
+    BrokerCluster c = cluster;
+    for (var it = unstored.iterator(); it.hasNext(); ) {
+      BrokerSession s = it.next();
+      it.remove();
+      List<Promise<Void>> waiting = s.takeStoreWaiters();
+      if (waiting == null) continue;
+      SessionState state = s.stored();
+      Future<Void> done = state == null || c == null ? Future.succeededFuture() : c.storeSession(s.clientId(), state);
+      done.onComplete(ar -> waiting.forEach(p -> p.handle(ar)));
+    }
+  }
+
+  /** Completes what waits for {@code session} to be stored: it ends here or moves on. */
+  private static void releaseStoreWaiters(BrokerSession session) {
+    List<Promise<Void>> waiting = session.takeStoreWaiters();
+    if (waiting != null) waiting.forEach(Promise::tryComplete);
   }
 
   private BrokerCluster.Delivery delivery() {
     return new BrokerCluster.Delivery() {
       @Override
-      public void deliver(Publication p, boolean ordinary, List<String> groups, Set<String> nodes) {
-        Broker.this.deliver(p, ordinary, groups, nodes);
+      public Future<Void> deliver(Publication p, boolean ordinary, List<String> groups, Set<String> nodes) {
+        return Broker.this.deliver(p, ordinary, groups, nodes);
       }
 
       @Override
-      public void deliverTo(String clientId, BrokerSession.Outgoing message) {
-        Broker.this.deliverTo(clientId, message);
+      public Future<Void> deliverTo(String clientId, BrokerSession.Outgoing message) {
+        return offerTo(clientId, message, Set.of());
+      }
+
+      @Override
+      public Future<Void> deliverAdopted(Publication p, boolean ordinary, List<String> groups, Set<String> clientIds) {
+        var matches = tree.match(p.topic(), p.publisher(), clientIds::contains, ordinary, groups::contains);
+        return offerAll(p, matches, Set.of(), clientIds);
       }
     };
-  }
-
-  /** A message for {@code clientId}'s session from the node it moved from. */
-  private void deliverTo(String clientId, BrokerSession.Outgoing message) {
-    offerTo(clientId, message, Set.of());
   }
 
   /** Offers the session of {@code clientId} what reached this node for it before it arrived. */
@@ -563,7 +636,14 @@ public final class Broker {
     synchronized (arriving) {
       a = arriving.remove(clientId);
     }
-    if (a != null) a.messages().forEach(session::offer);
+    if (a == null) return;
+    for (Waiting w : a.messages()) {
+      if (session.offer(w.message())) {
+        stored(session, w.message()).onComplete(w.safe());
+      } else {
+        offerTo(clientId, w.message(), Set.of()).onComplete(w.safe());
+      }
+    }
   }
 
   /** Drops what waited for a session that does not carry on (a clean start, or none to hand over). */
@@ -572,7 +652,11 @@ public final class Broker {
     synchronized (arriving) {
       a = arriving.remove(clientId);
     }
-    if (a != null) a.messages().forEach(m -> stats.dropped());
+    if (a == null) return;
+    for (Waiting w : a.messages()) {
+      stats.dropped();
+      w.safe().tryComplete();
+    }
   }
 
   private boolean online(String clientId) {

@@ -29,7 +29,10 @@ import java.util.UUID;
  * The broker's side of the cluster: the route table (topic filter to the nodes with subscribers)
  * and the retained messages, both in Hazelcast maps (with backups, so they outlive any one node)
  * with a local copy on each node kept current by entry listeners, and the forwarding of a
- * publication to the nodes its topic routes to: one event-bus message per node.
+ * publication to the nodes its topic routes to: one event-bus message per node. A QoS 1/2
+ * publication is sent until its node replies that it is safe there; when the node leaves first,
+ * it goes to the member that took that node's sessions on. The session store and the handover of
+ * sessions between nodes are here too.
  *
  * <p>A route entry is {@code node|group|filter} (group empty for ordinary subscriptions), written
  * by its node when its first local subscription to that filter appears and removed with the last.
@@ -49,8 +52,16 @@ final class BrokerCluster {
   private static final int KIND_ORDINARY = 1;
   /** for shared groups only, */
   private static final int KIND_GROUPS = 0;
-  /** or a message for one client's session that moved. */
+  /** a message for one client's session that moved, */
   private static final int KIND_CLIENT = 2;
+  /** or a publication that was on its way to a node that left, for the sessions taken on from it. */
+  private static final int KIND_ORPHANS = 3;
+  /** How long a QoS 1/2 publication is tried on a node (and then on the one that took its sessions on). */
+  private static final long SAFE_DELIVERY_NS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+  private static final long SAFE_ATTEMPT_MS = 5_000;
+  private static final long SAFE_RETRY_MS = 200;
+  /** How long word of a member leaving, and of the sessions taken on from it, is waited for. */
+  private static final long ADOPTION_WAIT_MS = 60_000;
 
   /** A node a publication goes to, with what it is to serve there. */
   record Target(String node, boolean ordinary, List<String> groups) {
@@ -66,6 +77,12 @@ final class BrokerCluster {
   private final SubscriptionTree routes;
   private final Map<String, Integer> localRouteCounts = new HashMap<>();
   private final Set<String> warmed = ConcurrentHashMap.newKeySet();
+  /**
+   * The Hazelcast member of each node that had routes, as its route entries say; kept after the
+   * member leaves, to tell who took its sessions on.
+   */
+  private final Map<String, String> memberOfNode = new ConcurrentHashMap<>();
+  private final Map<String, io.vertx.core.Promise<Set<String>>> adoptions = new ConcurrentHashMap<>();
   private final Map<String, Publication> retained;
   private final String memberId;
   private MessageConsumer<Buffer> consumer;
@@ -130,7 +147,11 @@ final class BrokerCluster {
   Future<Void> start(Delivery deliver, HandOver handOver, Orphans orphans) {
     var context = vertx.getOrCreateContext();
     consumer = vertx.eventBus().consumer(address(nodeId), m -> {
-      if (!m.headers().contains(WARM_UP)) onForwarded(m.body(), deliver);
+      if (m.headers().contains(WARM_UP)) return;
+      Future<Void> safe = onForwarded(m.body(), deliver);
+      if (m.replyAddress() != null) {
+        safe.onSuccess(v -> m.reply(Buffer.buffer())).onFailure(e -> m.fail(500, String.valueOf(e.getMessage())));
+      }
     });
     handOverConsumer = vertx.eventBus().consumer(handOverAddress(nodeId), m -> {
       if (m.headers().contains(WARM_UP)) return;
@@ -155,10 +176,13 @@ final class BrokerCluster {
           String member = e.getMember().getUuid().toString();
           vertx.executeBlocking(() -> removeRoutesOf(member), false);
           vertx.executeBlocking(() -> orphansOf(member), false)
-              .onSuccess(found -> context.runOnContext(v -> adoptAll(found, orphans)));
+              .onComplete(found -> context.runOnContext(v -> {
+                Set<String> adopted = found.succeeded() ? adoptAll(found.result(), orphans) : Set.of();
+                adoption(member).tryComplete(adopted);
+              }));
         }
       });
-      for (Map.Entry<String, String> e : routeMap.entrySet()) addRoute(e.getKey());
+      for (Map.Entry<String, String> e : routeMap.entrySet()) addRoute(e.getKey(), e.getValue());
       for (Map.Entry<String, byte[]> e : retainedMap.entrySet()) retainedChanged(e.getKey(), e.getValue());
       return null;
     }, false)).onSuccess(v -> LOG.info("broker routes: {} subscriptions across the cluster, {} retained messages",
@@ -183,10 +207,16 @@ final class BrokerCluster {
      * A publication to serve here: ordinary subscribers when {@code ordinary}, and one member of
      * each shared group in {@code groups}; {@code nodes} are all the nodes it was sent to.
      */
-    void deliver(Publication p, boolean ordinary, List<String> groups, Set<String> nodes);
+    Future<Void> deliver(Publication p, boolean ordinary, List<String> groups, Set<String> nodes);
 
     /** A message for one client's session, forwarded by the node the session moved from. */
-    void deliverTo(String clientId, BrokerSession.Outgoing message);
+    Future<Void> deliverTo(String clientId, BrokerSession.Outgoing message);
+
+    /**
+     * A publication that was on its way to a node that left, for the sessions this node took on
+     * from it ({@code clientIds}); as {@link #deliver} otherwise.
+     */
+    Future<Void> deliverAdopted(Publication p, boolean ordinary, List<String> groups, Set<String> clientIds);
   }
 
   // ---- routes -------------------------------------------------------------------------------
@@ -200,7 +230,7 @@ final class BrokerCluster {
     }
     if (!first) return;
     // in the local copy at once: the next publish on this node must find it
-    addRoute(key);
+    addRoute(key, nodeId + SEP + memberId);
     routeMap.setAsync(key, nodeId + SEP + memberId);
   }
 
@@ -237,57 +267,139 @@ final class BrokerCluster {
    * Sends {@code p} to another node, to serve {@code target}'s part there; {@code nodes} are all
    * the nodes {@code p} goes to.
    */
-  void forward(Target target, Publication p, Set<String> nodes) {
+  Future<Void> forward(Target target, Publication p, Set<String> nodes) {
     Buffer out = Buffer.buffer(96 + p.payload().length());
     out.appendByte((byte) (target.ordinary() ? KIND_ORDINARY : KIND_GROUPS)).appendInt(target.groups().size());
     for (String g : target.groups()) PublicationCodec.writeString(out, g);
     out.appendInt(nodes.size());
     for (String n : nodes) PublicationCodec.writeString(out, n);
     PublicationCodec.write(out, p);
-    vertx.eventBus().send(address(target.node()), out);
+    if (p.qos() == 0) {
+      vertx.eventBus().send(address(target.node()), out);
+      return Future.succeededFuture();
+    }
+    return deliverSafely(target.node(), out, System.nanoTime() + SAFE_DELIVERY_NS, () -> {
+      Buffer orphan = Buffer.buffer(96 + p.payload().length());
+      orphan.appendByte((byte) KIND_ORPHANS);
+      PublicationCodec.writeString(orphan, memberOfNode.getOrDefault(target.node(), ""));
+      orphan.appendByte((byte) (target.ordinary() ? 1 : 0)).appendInt(target.groups().size());
+      for (String g : target.groups()) PublicationCodec.writeString(orphan, g);
+      PublicationCodec.write(orphan, p);
+      return orphan;
+    });
   }
 
   /** Sends a message owed to {@code clientId} to the node its session moved to. */
-  void forwardTo(String node, String clientId, BrokerSession.Outgoing message) {
+  Future<Void> forwardTo(String node, String clientId, BrokerSession.Outgoing message) {
     Buffer out = Buffer.buffer(96 + message.publication().payload().length());
     out.appendByte((byte) KIND_CLIENT);
     PublicationCodec.writeString(out, clientId);
     SessionCodec.writeOutgoing(out, message);
-    vertx.eventBus().send(address(node), out);
+    if (message.qos() == 0) {
+      vertx.eventBus().send(address(node), out);
+      return Future.succeededFuture();
+    }
+    // the session is the client's now wherever it is; a node that left passes it to its adopter with the rest
+    return deliverSafely(node, out, System.nanoTime() + SAFE_DELIVERY_NS, null);
+  }
+
+  /**
+   * Sends {@code out} to {@code node} until it confirms the message is safe there (in its
+   * sessions, and in the session store for those that outlive their connection). While the node
+   * is still in the cluster, a failed send is tried again; once it has left, {@code orphaned}
+   * (when given) is sent to the member that took its sessions on. Fails after the deadline.
+   */
+  private Future<Void> deliverSafely(String node, Buffer out, long deadline, java.util.function.Supplier<Buffer> orphaned) {
+    var options = new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(SAFE_ATTEMPT_MS);
+    return vertx.eventBus().<Buffer>request(address(node), out, options).<Void>mapEmpty().recover(e -> {
+      if (System.nanoTime() > deadline) return Future.failedFuture(e);
+      String member = memberOfNode.get(node);
+      boolean present = member != null && isMember(member);
+      if (!present && orphaned != null) {
+        String adopter = hazelcast.getCluster().getMembers().iterator().next().getUuid().toString();
+        String adopterNode = nodeOfMember(adopter);
+        if (adopterNode == null) return Future.failedFuture(e);
+        LOG.info("node {} left with a publication on its way; it goes to the sessions node {} took on", node, adopterNode);
+        return deliverSafely(adopterNode, orphaned.get(), deadline, null);
+      }
+      return Future.<Void>future(retry -> vertx.setTimer(SAFE_RETRY_MS, t -> retry.complete()))
+          .compose(v -> deliverSafely(node, out, deadline, orphaned));
+    });
+  }
+
+  private boolean isMember(String member) {
+    for (com.hazelcast.cluster.Member m : hazelcast.getCluster().getMembers()) {
+      if (m.getUuid().toString().equals(member)) return true;
+    }
+    return false;
+  }
+
+  private String nodeOfMember(String member) {
+    if (member.equals(memberId)) return nodeId;
+    for (Map.Entry<String, String> e : memberOfNode.entrySet()) {
+      if (e.getValue().equals(member)) return e.getKey();
+    }
+    return null;
+  }
+
+  /** Completes with the sessions this node took on from {@code member} once it has (none when another did). */
+  private io.vertx.core.Promise<Set<String>> adoption(String member) {
+    return adoptions.computeIfAbsent(member, m -> {
+      io.vertx.core.Promise<Set<String>> p = io.vertx.core.Promise.promise();
+      vertx.setTimer(ADOPTION_WAIT_MS, t -> {
+        p.tryFail("no word of member " + m + " leaving");
+        vertx.setTimer(ADOPTION_WAIT_MS, u -> adoptions.remove(m, p));
+      });
+      return p;
+    });
   }
 
   boolean isLocal(String node) {
     return nodeId.equals(node);
   }
 
-  private void onForwarded(Buffer body, Delivery deliver) {
+  private Future<Void> onForwarded(Buffer body, Delivery deliver) {
     try {
       PublicationCodec.Reader in = new PublicationCodec.Reader(body, 0);
       int kind = in.u8();
       if (kind == KIND_CLIENT) {
         String clientId = in.string();
-        deliver.deliverTo(clientId, SessionCodec.readOutgoing(in));
-        return;
+        return deliver.deliverTo(clientId, SessionCodec.readOutgoing(in));
       }
-      int n = SessionCodec.count(in.i32());
-      List<String> groups = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) groups.add(in.string());
+      if (kind == KIND_ORPHANS) {
+        String member = in.string();
+        boolean ordinary = in.u8() == 1;
+        List<String> groups = groups(in);
+        Publication p = PublicationCodec.read(in);
+        return adoption(member).future().compose(ids -> deliver.deliverAdopted(p, ordinary, groups, ids));
+      }
+      List<String> groups = groups(in);
       int k = SessionCodec.count(in.i32());
       Set<String> nodes = new java.util.HashSet<>(k * 2);
       for (int i = 0; i < k; i++) nodes.add(in.string());
-      deliver.deliver(PublicationCodec.read(in), kind == KIND_ORDINARY, groups, nodes);
+      return deliver.deliver(PublicationCodec.read(in), kind == KIND_ORDINARY, groups, nodes);
     } catch (RuntimeException e) {
       LOG.warn("dropped an undecodable forwarded publication: {}", e.toString());
+      return Future.failedFuture(e);
     }
+  }
+
+  private static List<String> groups(PublicationCodec.Reader in) {
+    int n = SessionCodec.count(in.i32());
+    List<String> groups = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) groups.add(in.string());
+    return groups;
   }
 
   private static String routeKey(String node, String group, String filter) {
     return node + SEP + (group == null ? "" : group) + SEP + filter;
   }
 
-  private void addRoute(String key) {
+  private void addRoute(String key, String value) {
     String[] parts = key.split(String.valueOf(SEP), 3);
     if (parts.length != 3) return;
+    int sep = value == null ? -1 : value.indexOf(SEP);
+    if (sep > 0) memberOfNode.put(parts[0], value.substring(sep + 1));
     routes.subscribe(parts[0], routeSubscription(parts));
     if (!parts[0].equals(nodeId) && warmed.add(parts[0])) warmUp(parts[0]);
   }
@@ -326,12 +438,12 @@ final class BrokerCluster {
       EntryRemovedListener<String, String>, EntryEvictedListener<String, String> {
     @Override
     public void entryAdded(EntryEvent<String, String> e) {
-      addRoute(e.getKey());
+      addRoute(e.getKey(), e.getValue());
     }
 
     @Override
     public void entryUpdated(EntryEvent<String, String> e) {
-      addRoute(e.getKey());
+      addRoute(e.getKey(), e.getValue());
     }
 
     @Override
@@ -383,18 +495,17 @@ final class BrokerCluster {
   }
 
   /** Keeps {@code state} in the session store; while its client is away, only until it expires. */
-  void storeSession(String clientId, SessionState state) {
+  Future<Void> storeSession(String clientId, SessionState state) {
     byte[] bytes = SessionCodec.encode(state).getBytes();
+    java.util.concurrent.CompletionStage<?> done;
     if (state.disconnectedAt() > 0 && state.expirySec() >= 0) {
       long left = state.expirySec() - (System.currentTimeMillis() - state.disconnectedAt()) / 1000;
-      if (left <= 0) {
-        sessionMap.removeAsync(clientId);
-        return;
-      }
-      sessionMap.setAsync(clientId, bytes, left, java.util.concurrent.TimeUnit.SECONDS);
+      done = left <= 0 ? sessionMap.removeAsync(clientId)
+          : sessionMap.setAsync(clientId, bytes, left, java.util.concurrent.TimeUnit.SECONDS);
     } else {
-      sessionMap.setAsync(clientId, bytes);
+      done = sessionMap.setAsync(clientId, bytes);
     }
+    return Future.fromCompletionStage(done).mapEmpty();
   }
 
   /**
@@ -421,12 +532,14 @@ final class BrokerCluster {
    * Adopts {@code found} here (on the broker's context), then records this node as their holder;
    * a session whose client connected elsewhere meanwhile is released again.
    */
-  private void adoptAll(List<Orphan> found, Orphans orphans) {
+  private Set<String> adoptAll(List<Orphan> found, Orphans orphans) {
     List<Orphan> adopted = new ArrayList<>();
     for (Orphan o : found) {
       if (orphans.adopt(o.clientId(), o.state())) adopted.add(o);
     }
-    if (adopted.isEmpty()) return;
+    Set<String> ids = new java.util.HashSet<>();
+    adopted.forEach(o -> ids.add(o.clientId()));
+    if (adopted.isEmpty()) return ids;
     var context = vertx.getOrCreateContext();
     String mine = nodeId + SEP + memberId;
     vertx.executeBlocking(() -> {
@@ -446,6 +559,7 @@ final class BrokerCluster {
       }
       LOG.info("took on {} sessions of a departed node", kept);
     }));
+    return ids;
   }
 
   /** The session of {@code clientId} ended on this node. */
@@ -458,13 +572,11 @@ final class BrokerCluster {
 
   // ---- retained -----------------------------------------------------------------------------
 
-  /** Stores (or, with an empty payload, clears) a retained message cluster-wide. */
-  void retain(Publication p) {
-    if (p.payload().length() == 0) {
-      retainedMap.removeAsync(p.topic());
-    } else {
-      retainedMap.setAsync(p.topic(), PublicationCodec.encode(p).getBytes());
-    }
+  /** Stores (or, with an empty payload, clears) a retained message cluster-wide; completes once it is stored. */
+  Future<Void> retain(Publication p) {
+    var done = p.payload().length() == 0 ? retainedMap.removeAsync(p.topic())
+        : retainedMap.setAsync(p.topic(), PublicationCodec.encode(p).getBytes());
+    return Future.fromCompletionStage(done).mapEmpty();
   }
 
   private void retainedChanged(String topic, byte[] value) {

@@ -1,6 +1,8 @@
 package io.falconmind.center.broker;
 
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 
 import java.util.ArrayDeque;
@@ -72,6 +74,8 @@ public final class BrokerSession {
   private long disconnectedAt;
   /** The session moved to another node: it takes no more messages. */
   private boolean movedAway;
+  /** Acknowledgements that wait until the session, as it is now, is in the cluster's session store. */
+  private List<Promise<Void>> storeWaiters;
 
   BrokerSession(String clientId, int maxQueued, BrokerStats stats) {
     this.clientId = clientId;
@@ -338,6 +342,28 @@ public final class BrokerSession {
   synchronized void away(long expirySec, long disconnectedAt) {
     this.expirySec = expirySec;
     this.disconnectedAt = disconnectedAt;
+  }
+
+  /**
+   * Completes once the session, with what it holds now, is in the cluster's session store (for a
+   * session that outlives its connection; at once for one that does not).
+   */
+  public synchronized Future<Void> awaitStored() {
+    if (expirySec == 0 || movedAway) return Future.succeededFuture();
+    if (storeWaiters == null) storeWaiters = new ArrayList<>(4);
+    Promise<Void> p = Promise.promise();
+    storeWaiters.add(p);
+    return p.future();
+  }
+
+  /**
+   * The acknowledgements waiting for a store, taken (null when none): the caller stores
+   * {@link #stored()} and completes them.
+   */
+  synchronized List<Promise<Void>> takeStoreWaiters() {
+    List<Promise<Void>> waiting = storeWaiters;
+    storeWaiters = null;
+    return waiting;
   }
 
   /** Ends the session for good: what waited is dropped. */

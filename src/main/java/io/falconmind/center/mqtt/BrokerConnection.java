@@ -72,6 +72,11 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
   private boolean normalDisconnect;
   private int clientMaxPacket = Integer.MAX_VALUE;
   private final Map<Integer, String> topicAliases = new HashMap<>();
+  /** QoS 1/2 acknowledgements waiting for earlier ones (or for their publication to be safe). */
+  private final java.util.ArrayDeque<PendingAck> acks = new java.util.ArrayDeque<>();
+
+  private record PendingAck(Future<Void> safe, int qos, int packetId, MqttPubAckReasonCode refusal) {
+  }
   private long rateWindowStart;
   private int rateCount;
 
@@ -264,7 +269,7 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     int packetId = m.messageId();
     if (qos == 2 && !session.receivedQos2(packetId)) {
       // a duplicate of a message already taken: acknowledge again, route once
-      endpoint.publishReceived(packetId);
+      acknowledgeWhen(Future.succeededFuture(), qos, packetId, null);
       return;
     }
     if (qos == 2 && session.awaitingRelease() > broker.config().maxInflight()) {
@@ -277,12 +282,48 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     } else if (v5 && utf8Declared(m.properties()) && !validUtf8(m.payload())) {
       refusal = MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID;
     }
+    Future<Void> safe = Future.succeededFuture();
     if (refusal == null) {
       broker.stats().received(m.payload().length());
-      broker.publish(new Publication(topic, m.payload(), qos, m.isRetain(), forwarded(m.properties()),
+      safe = broker.publish(new Publication(topic, m.payload(), qos, m.isRetain(), forwarded(m.properties()),
           expiresAt(m.properties()), clientId));
     } else {
       LOG.debug("publish of {} to '{}' refused: {}", clientId, topic, refusal);
+    }
+    acknowledgeWhen(safe, qos, packetId, refusal);
+  }
+
+  /**
+   * Acknowledges a QoS 1/2 publication once {@code safe} completes, in the order the
+   * publications came (MQTT-4.6.0-2, -3). When it fails, an MQTT 5 client gets reason 0x80; a
+   * 3.1.1 client, which has no such reason, is disconnected so that it sends the message again.
+   */
+  private void acknowledgeWhen(Future<Void> safe, int qos, int packetId, MqttPubAckReasonCode refusal) {
+    if (qos == 0) return;
+    if (acks.isEmpty() && safe.isComplete()) {
+      acknowledge(qos, packetId, safe, refusal);
+      return;
+    }
+    acks.add(new PendingAck(safe, qos, packetId, refusal));
+    safe.onComplete(done -> context().runOnContext(v -> sendReadyAcks()));
+  }
+
+  private void sendReadyAcks() {
+    while (!acks.isEmpty() && acks.peek().safe().isComplete()) {
+      PendingAck a = acks.poll();
+      acknowledge(a.qos(), a.packetId(), a.safe(), a.refusal());
+    }
+  }
+
+  private void acknowledge(int qos, int packetId, Future<Void> safe, MqttPubAckReasonCode refusal) {
+    if (!endpoint.isConnected()) return;
+    if (safe.failed()) {
+      LOG.warn("publication of {} (packet {}) could not be made safe: {}", clientId, packetId, safe.cause().toString());
+      if (!v5) {
+        terminate(CloseReason.SERVER_UNAVAILABLE);
+        return;
+      }
+      refusal = MqttPubAckReasonCode.UNSPECIFIED_ERROR;
     }
     acknowledge(qos, packetId, refusal);
   }
