@@ -23,6 +23,7 @@ import io.microraft.RaftRole;
 import io.microraft.exception.CannotReplicateException;
 import io.microraft.exception.IndeterminateStateException;
 import io.microraft.exception.NotLeaderException;
+import io.microraft.exception.RaftException;
 import io.microraft.model.message.RaftMessage;
 import io.microraft.report.RaftGroupMembers;
 import io.microraft.report.RaftNodeReport;
@@ -153,6 +154,8 @@ public final class RaftVerticle extends VerticleBase {
   /** A gateway has the state of its group only once it installed a snapshot from the leader. */
   private boolean synced;
   private boolean changingMembers;
+  /** Leadership is being handed over after MicroRaft failed inside this leader. */
+  private boolean recovering;
   private boolean stopping;
   private long lastLeaderContactNanos;
   private long lastWaitLogNanos;
@@ -410,6 +413,7 @@ public final class RaftVerticle extends VerticleBase {
                          java.util.function.Consumer<ControlException> failed) {
     raftNode.<Applied>replicate(command).whenComplete((ordered, error) -> context.runOnContext(v -> {
       if (error != null) {
+        if (internalFailure(error)) recoverFromInternalFailure(error);
         failed.accept(translate(error));
         return;
       }
@@ -487,7 +491,54 @@ public final class RaftVerticle extends VerticleBase {
       return new ControlException(504, "indeterminate",
           "leadership changed before the command was known to be committed; retry with the same idempotency key");
     }
+    if (internalFailure(cause)) {
+      // the command may be in the leader's log already: it can still commit
+      return new ControlException(504, "indeterminate",
+          "the Raft leader failed while replicating; the outcome is unknown, retry with the same idempotency key");
+    }
     return new ControlException(500, "internal", String.valueOf(cause));
+  }
+
+  /** A failure MicroRaft reports of itself (its base exception), not one of a command or a role. */
+  private static boolean internalFailure(Throwable error) {
+    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    return cause.getClass() == RaftException.class;
+  }
+
+  /**
+   * MicroRaft failed inside this leader, so it may fail the same way on every command (seen: a
+   * follower's replication state pointing past the log after membership changes). Another voter
+   * takes over; its fresh replication state lets the group go on.
+   */
+  private void recoverFromInternalFailure(Throwable error) {
+    if (!isLeader() || recovering || stopping) return;
+    RaftEndpoint target = mostCaughtUpOtherVoter();
+    log.error("Raft failed inside this leader ({}); handing leadership to {}", error,
+        target == null ? "nobody (no other voter is present)" : target.getId());
+    if (target == null) return;
+    recovering = true;
+    Future.fromCompletionStage(raftNode.transferLeadership(target), context)
+        .timeout(3, TimeUnit.SECONDS)
+        .onComplete(done -> {
+          recovering = false;
+          if (done.failed()) log.warn("leadership handover after an internal failure failed: {}", done.cause().toString());
+        });
+  }
+
+  /** The voter other than this one that has applied the most, as its presence says; null when none is present. */
+  private RaftEndpoint mostCaughtUpOtherVoter() {
+    long now = System.nanoTime();
+    RaftEndpoint target = null;
+    long best = -1;
+    for (RaftEndpoint v : raftNode.getCommittedMembers().getVotingMembers()) {
+      if (v.equals(self)) continue;
+      JsonObject info = presence.get(String.valueOf(v.getId()), now);
+      if (info != null && info.getLong("appliedIndex", 0L) > best) {
+        best = info.getLong("appliedIndex", 0L);
+        target = v;
+      }
+    }
+    return target;
   }
 
   // ---- the cluster: presence, forming a group, keeping it whole --------------------------------
@@ -884,17 +935,7 @@ public final class RaftVerticle extends VerticleBase {
     if (raftNode == null) return Future.succeededFuture();
     Future<Void> handover = Future.succeededFuture();
     if (isLeader()) {
-      long now = System.nanoTime();
-      RaftEndpoint target = null;
-      long best = -1;
-      for (RaftEndpoint v : raftNode.getCommittedMembers().getVotingMembers()) {
-        if (v.equals(self)) continue;
-        JsonObject info = presence.get(String.valueOf(v.getId()), now);
-        if (info != null && info.getLong("appliedIndex", 0L) > best) {
-          best = info.getLong("appliedIndex", 0L);
-          target = v;
-        }
-      }
+      RaftEndpoint target = mostCaughtUpOtherVoter();
       if (target != null) {
         log.info("handing leadership over to {}", target.getId());
         handover = Future.fromCompletionStage(raftNode.transferLeadership(target), context)
