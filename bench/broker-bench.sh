@@ -18,6 +18,9 @@ SCENARIOS=${SCENARIOS:-fan-in,fan-out,pairs}
 QOS=${QOS:-0,1}
 CONNECTIONS=${CONNECTIONS:-}             # idle connections to open; default: what the open-file limit allows
 NODE_HEAP=${NODE_HEAP:-2g}
+NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-}       # more JVM options for this project's node (e.g. a GC)
+BROKERS=${BROKERS:-ours,mosquitto,moquette}
+REPEATS=${REPEATS:-1}                    # measured runs of every step per broker, to see the spread
 OURS_PORT=${OURS_PORT:-11883}
 MOSQUITTO_PORT=${MOSQUITTO_PORT:-11884}
 MOQUETTE_PORT=${MOQUETTE_PORT:-11885}
@@ -63,7 +66,8 @@ wait_port() {
 }
 
 start_ours() {
-  java -Xmx"$NODE_HEAP" -jar "$JAR" --set node.dataDir="$PWD/$RUN_DIR/data" --set http.port=18090 \
+  # shellcheck disable=SC2086
+  java -Xmx"$NODE_HEAP" $NODE_JAVA_OPTS -jar "$JAR" --set node.dataDir="$PWD/$RUN_DIR/data" --set http.port=18090 \
     --set mqtt.port="$OURS_PORT" --set grpc.port=19091 --set mqtt.allowAnonymous=true \
     --set mqtt.maxConnections=1000000 > "$RUN_DIR/node.log" 2>&1 &
   OURS_PID=$!
@@ -83,16 +87,23 @@ run_load() {
   # the same short unmeasured warm-up for every broker (a JVM broker compiles its hot paths first)
   "${BENCH[@]}" load --port "$1" --label warm-up --step-sec 2 --rates 10000 --clients "$CLIENTS" \
     --scenarios "$SCENARIOS" --qos "$QOS" >/dev/null 2>&1
-  "${BENCH[@]}" load --port "$1" --label "$2" --step-sec "$STEP_SEC" --rates "$RATES" --clients "$CLIENTS" \
-    --scenarios "$SCENARIOS" --qos "$QOS" 2>/dev/null | tee -a "$RESULTS"
+  for _ in $(seq 1 "$REPEATS"); do
+    "${BENCH[@]}" load --port "$1" --label "$2" --step-sec "$STEP_SEC" --rates "$RATES" --clients "$CLIENTS" \
+      --scenarios "$SCENARIOS" --qos "$QOS" 2>/dev/null | tee -a "$RESULTS"
+  done
 }
 
+wanted() { [[ ",$BROKERS," == *",$1,"* ]]; }
+
+if wanted ours; then
 echo "== this project's broker (port $OURS_PORT)"
 start_ours
 run_load "$OURS_PORT" falconmind
 stop_pid "$OURS_PID"
 rm -rf "$RUN_DIR/data"
+fi
 
+if wanted mosquitto; then
 echo "== mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}') (port $MOSQUITTO_PORT)"
 printf 'listener %s 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\nmax_queued_messages 1000000\nmax_inflight_messages 0\n' \
   "$MOSQUITTO_PORT" > "$RUN_DIR/mosquitto.conf"
@@ -102,7 +113,9 @@ PIDS+=("$MOSQ_PID")
 wait_port "$MOSQUITTO_PORT"
 run_load "$MOSQUITTO_PORT" mosquitto
 stop_pid "$MOSQ_PID"
+fi
 
+if wanted moquette; then
 echo "== moquette 0.17 (port $MOQUETTE_PORT)"
 "${BENCH[@]}" moquette --port "$MOQUETTE_PORT" > "$RUN_DIR/moquette.log" 2>&1 &
 MOQ_PID=$!
@@ -110,6 +123,7 @@ PIDS+=("$MOQ_PID")
 wait_port "$MOQUETTE_PORT"
 run_load "$MOQUETTE_PORT" moquette
 stop_pid "$MOQ_PID"
+fi
 
 echo "== idle connections held by one node"
 LIMIT=$(ulimit -n)
@@ -137,7 +151,7 @@ echo "$HELD_LINE; heap after GC ${HEAP_BEFORE} KiB -> ${HEAP_AFTER} KiB: ${PER_C
 {
   echo "# Broker benchmark, $(date -u +'%F %H:%M') UTC"
   echo
-  echo "Command: \`RATES=$RATES STEP_SEC=$STEP_SEC CLIENTS=$CLIENTS bench/broker-bench.sh\`"
+  echo "Command: \`RATES=$RATES STEP_SEC=$STEP_SEC CLIENTS=$CLIENTS SCENARIOS=$SCENARIOS QOS=$QOS BROKERS=$BROKERS REPEATS=$REPEATS${NODE_JAVA_OPTS:+ NODE_JAVA_OPTS='$NODE_JAVA_OPTS'}${CONNECTIONS:+ CONNECTIONS=$CONNECTIONS} bench/broker-bench.sh\`"
   echo
   echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB;" \
     "$(java -version 2>&1 | head -1); mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}'), moquette 0.17."
