@@ -83,6 +83,8 @@ final class BrokerCluster {
    */
   private final Map<String, String> memberOfNode = new ConcurrentHashMap<>();
   private final Map<String, io.vertx.core.Promise<Set<String>>> adoptions = new ConcurrentHashMap<>();
+  /** Attempts of {@link #deliverSafely} waiting for a node's reply, by node. */
+  private final Map<String, Set<io.vertx.core.Promise<Void>>> awaitingReply = new ConcurrentHashMap<>();
   private final Map<String, Publication> retained;
   private final String memberId;
   private MessageConsumer<Buffer> consumer;
@@ -174,6 +176,7 @@ final class BrokerCluster {
         @Override
         public void memberRemoved(MembershipEvent e) {
           String member = e.getMember().getUuid().toString();
+          failAwaitingReplies(member);
           vertx.executeBlocking(() -> removeRoutesOf(member), false);
           vertx.executeBlocking(() -> orphansOf(member), false)
               .onComplete(found -> context.runOnContext(v -> {
@@ -310,8 +313,7 @@ final class BrokerCluster {
    * (when given) is sent to the member that took its sessions on. Fails after the deadline.
    */
   private Future<Void> deliverSafely(String node, Buffer out, long deadline, java.util.function.Supplier<Buffer> orphaned) {
-    var options = new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(SAFE_ATTEMPT_MS);
-    return vertx.eventBus().<Buffer>request(address(node), out, options).<Void>mapEmpty().recover(e -> {
+    return requestSafe(node, out).recover(e -> {
       if (System.nanoTime() > deadline) return Future.failedFuture(e);
       String member = memberOfNode.get(node);
       boolean present = member != null && isMember(member);
@@ -325,6 +327,31 @@ final class BrokerCluster {
       return Future.<Void>future(retry -> vertx.setTimer(SAFE_RETRY_MS, t -> retry.complete()))
           .compose(v -> deliverSafely(node, out, deadline, orphaned));
     });
+  }
+
+  /**
+   * One attempt of {@link #deliverSafely}: fails on timeout, or at once when the node's member
+   * leaves the cluster (the reply will never come).
+   */
+  private Future<Void> requestSafe(String node, Buffer out) {
+    io.vertx.core.Promise<Void> reply = io.vertx.core.Promise.promise();
+    Set<io.vertx.core.Promise<Void>> waiting = awaitingReply.computeIfAbsent(node, n -> ConcurrentHashMap.newKeySet());
+    waiting.add(reply);
+    var options = new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(SAFE_ATTEMPT_MS);
+    vertx.eventBus().request(address(node), out, options).onComplete(done -> {
+      if (done.succeeded()) reply.tryComplete();
+      else reply.tryFail(done.cause());
+    });
+    return reply.future().onComplete(done -> waiting.remove(reply));
+  }
+
+  /** The member left: what waits for a reply from its node fails now. */
+  private void failAwaitingReplies(String member) {
+    for (Map.Entry<String, String> e : memberOfNode.entrySet()) {
+      if (!e.getValue().equals(member)) continue;
+      Set<io.vertx.core.Promise<Void>> waiting = awaitingReply.remove(e.getKey());
+      if (waiting != null) waiting.forEach(p -> p.tryFail("node " + e.getKey() + " left the cluster"));
+    }
   }
 
   private boolean isMember(String member) {
