@@ -2,22 +2,17 @@ package io.falconmind.center.broker;
 
 import io.falconmind.center.app.CenterConfig;
 import io.falconmind.center.mqtt.TopicFilter;
-import io.netty.handler.codec.mqtt.MqttProperties;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -32,15 +27,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Broker {
 
-  private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
   private static final long SWEEP_MS = 1_000;
   /**
    * How long a node that handed a session to another keeps its routes and passes on what still
    * reaches it for that client: longer than the cluster takes to spread the new node's routes.
    */
   private static final long MOVED_GRACE_MS = 10_000;
-  /** How long a message forwarded for a session waits here for the session to arrive. */
-  private static final long ARRIVING_MAX_MS = 30_000;
 
   /** A client's live connection, as the broker needs to take it over. */
   public interface Live {
@@ -61,13 +53,6 @@ public final class Broker {
   private record Moved(String node, List<Subscription> subscriptions) {
   }
 
-  /** Messages for a session that has not arrived here yet (its handover is under way). */
-  private record Arriving(long since, List<Waiting> messages) {
-  }
-
-  /** A message waiting for its session, and what completes once it is safe there. */
-  private record Waiting(BrokerSession.Outgoing message, Promise<Void> safe) {
-  }
 
   /**
    * A connection here claims its client's session from wherever the cluster holds it; {@code kept}
@@ -86,12 +71,9 @@ public final class Broker {
   private final Map<String, Publication> retained = new ConcurrentHashMap<>();
   private final Map<String, PendingWill> wills = new ConcurrentHashMap<>();
   private final Map<String, Moved> moved = new ConcurrentHashMap<>();
-  private final Map<String, Arriving> arriving = new HashMap<>();
+  private final Arrivals arrivals = new Arrivals(stats);
   private final Map<String, Claim> claiming = new ConcurrentHashMap<>();
-  /** Sessions with acknowledgements waiting for their next store. */
-  private final Set<BrokerSession> unstored = ConcurrentHashMap.newKeySet();
-  private final java.util.concurrent.atomic.AtomicBoolean flushScheduled = new java.util.concurrent.atomic.AtomicBoolean();
-  private Context context;
+  private StoreWrites storeWrites;
   private final AtomicInteger connections = new AtomicInteger();
   private final List<Long> timers = new ArrayList<>();
   private volatile BrokerCluster cluster;
@@ -104,7 +86,7 @@ public final class Broker {
   }
 
   public void start() {
-    context = vertx.getOrCreateContext();
+    storeWrites = new StoreWrites(vertx.getOrCreateContext(), () -> cluster);
     timers.add(vertx.setPeriodic(SWEEP_MS, id -> expireSessions(System.currentTimeMillis())));
     if (config.sysIntervalSec() > 0) {
       timers.add(vertx.setPeriodic(config.sysIntervalSec() * 1000L, id -> publishSys()));
@@ -189,7 +171,7 @@ public final class Broker {
     if (earlier != null && kept.isEmpty() && !earlier.kept().isEmpty()) {
       claiming.put(clientId, new Claim(connection, earlier.kept()));
     }
-    return local.compose(v -> c.claim(clientId, cleanStart))
+    return local.compose(v -> c.sessions().claim(clientId, cleanStart))
         .map(state -> {
           if (state != null) adopt(clientId, state);
           return (Void) null;
@@ -235,7 +217,7 @@ public final class Broker {
       SessionState state = new SessionState(subscriptions, s.moveAway(), s.expirySec(), 0);
       sessions.remove(clientId, s);
       s.discard();
-      releaseStoreWaiters(s);
+      StoreWrites.release(s);
       vertx.setTimer(MOVED_GRACE_MS, id -> {
         if (moved.remove(clientId, m)) forgetMoved(clientId, m);
       });
@@ -331,7 +313,7 @@ public final class Broker {
       if (pending != null) publish(pending.will());
       settleMoved(clientId);
       if (claim != null) claim.kept().forEach(s -> forget(clientId, s));
-      dropArriving(clientId);
+      arrivals.drop(clientId);
       session = new BrokerSession(clientId, config.maxQueuedMessages(), stats);
       sessions.put(clientId, session);
     }
@@ -379,10 +361,10 @@ public final class Broker {
     if (!sessions.remove(session.clientId(), session)) return;
     BrokerCluster c = cluster;
     // a live connection here means a new session of the same client follows on this node
-    if (c != null && !live.containsKey(session.clientId())) c.sessionEnded(session.clientId());
+    if (c != null && !live.containsKey(session.clientId())) c.sessions().ended(session.clientId());
     for (Subscription s : session.subscriptions()) forget(session, s);
     session.discard();
-    releaseStoreWaiters(session);
+    StoreWrites.release(session);
   }
 
   /**
@@ -394,22 +376,11 @@ public final class Broker {
     BrokerCluster c = cluster;
     if (c == null) return;
     SessionState state = session.stored();
-    if (state != null) c.storeSession(session.clientId(), state);
+    if (state != null) c.sessions().store(session.clientId(), state);
   }
 
   private void expireSessions(long now) {
-    synchronized (arriving) {
-      arriving.entrySet().removeIf(e -> {
-        if (now - e.getValue().since() < ARRIVING_MAX_MS) return false;
-        e.getValue().messages().forEach(w -> {
-          stats.dropped();
-          w.safe().tryFail("the session of " + e.getKey() + " never arrived");
-        });
-        LOG.warn("{} messages for the session of '{}' dropped: the session never arrived",
-            e.getValue().messages().size(), e.getKey());
-        return true;
-      });
-    }
+    arrivals.expire(now);
     for (BrokerSession s : sessions.values()) {
       if (s.takeChangedWhileAway()) store(s);
       if (!s.expired(now)) continue;
@@ -551,7 +522,7 @@ public final class Broker {
    */
   private Future<Void> offerTo(String clientId, BrokerSession.Outgoing out, Set<String> nodes) {
     BrokerSession session = sessions.get(clientId);
-    if (session != null && session.offer(out)) return stored(session, out);
+    if (session != null && session.offer(out)) return storeWrites.stored(session, out);
     Moved gone = moved.get(clientId);
     if (gone != null) {
       BrokerCluster c = cluster;
@@ -559,53 +530,15 @@ public final class Broker {
       return Future.succeededFuture();
     }
     if (claiming.containsKey(clientId)) {
-      Promise<Void> safe = Promise.promise();
-      synchronized (arriving) {
-        arriving.computeIfAbsent(clientId, id -> new Arriving(System.currentTimeMillis(), new ArrayList<>()))
-            .messages().add(new Waiting(out, safe));
-      }
+      Future<Void> safe = arrivals.hold(clientId, out);
       // the claim may have completed meanwhile
       if (!claiming.containsKey(clientId)) takeArriving(clientId);
-      return safe.future();
+      return safe;
     }
     // the session may have arrived meanwhile
     session = sessions.get(clientId);
-    if (session != null && session.offer(out)) return stored(session, out);
+    if (session != null && session.offer(out)) return storeWrites.stored(session, out);
     return Future.succeededFuture();
-  }
-
-  /**
-   * Completes once {@code session} is stored with {@code out} in it: at once for QoS 0, for a
-   * session that does not outlive its connection, and on a standalone node. Stores are grouped:
-   * one per session for what arrived since the previous one.
-   */
-  private Future<Void> stored(BrokerSession session, BrokerSession.Outgoing out) {
-    if (out.qos() == 0 || cluster == null) return Future.succeededFuture();
-    Future<Void> f = session.awaitStored();
-    if (f.isComplete()) return f;
-    unstored.add(session);
-    if (flushScheduled.compareAndSet(false, true)) context.runOnContext(v -> flushStores());
-    return f;
-  }
-
-  private void flushStores() {
-    flushScheduled.set(false);
-    BrokerCluster c = cluster;
-    for (var it = unstored.iterator(); it.hasNext(); ) {
-      BrokerSession s = it.next();
-      it.remove();
-      List<Promise<Void>> waiting = s.takeStoreWaiters();
-      if (waiting == null) continue;
-      SessionState state = s.stored();
-      Future<Void> done = state == null || c == null ? Future.succeededFuture() : c.storeSession(s.clientId(), state);
-      done.onComplete(ar -> waiting.forEach(p -> p.handle(ar)));
-    }
-  }
-
-  /** Completes what waits for {@code session} to be stored: it ends here or moves on. */
-  private static void releaseStoreWaiters(BrokerSession session) {
-    List<Promise<Void>> waiting = session.takeStoreWaiters();
-    if (waiting != null) waiting.forEach(Promise::tryComplete);
   }
 
   private BrokerCluster.Delivery delivery() {
@@ -632,30 +565,12 @@ public final class Broker {
   private void takeArriving(String clientId) {
     BrokerSession session = sessions.get(clientId);
     if (session == null) return;
-    Arriving a;
-    synchronized (arriving) {
-      a = arriving.remove(clientId);
-    }
-    if (a == null) return;
-    for (Waiting w : a.messages()) {
+    for (Arrivals.Waiting w : arrivals.take(clientId)) {
       if (session.offer(w.message())) {
-        stored(session, w.message()).onComplete(w.safe());
+        storeWrites.stored(session, w.message()).onComplete(w.safe());
       } else {
         offerTo(clientId, w.message(), Set.of()).onComplete(w.safe());
       }
-    }
-  }
-
-  /** Drops what waited for a session that does not carry on (a clean start, or none to hand over). */
-  private void dropArriving(String clientId) {
-    Arriving a;
-    synchronized (arriving) {
-      a = arriving.remove(clientId);
-    }
-    if (a == null) return;
-    for (Waiting w : a.messages()) {
-      stats.dropped();
-      w.safe().tryComplete();
     }
   }
 
@@ -665,25 +580,7 @@ public final class Broker {
   }
 
   private void publishSys() {
-    long now = System.currentTimeMillis();
-    sys("version", "FalconMind Cluster Center");
-    sys("uptime", (now - stats.startedAt) / 1000 + " seconds");
-    sys("clients/connected", stats.connected.get());
-    sys("clients/total", sessions.size());
-    sys("messages/received", stats.received.sum());
-    sys("messages/sent", stats.sent.sum());
-    sys("messages/dropped", stats.dropped.sum());
-    sys("messages/expired", stats.expired.sum());
-    sys("bytes/received", stats.bytesReceived.sum());
-    sys("bytes/sent", stats.bytesSent.sum());
-    sys("subscriptions/count", tree.size());
-    sys("retained messages/count", retained.size());
-    sys("connections/refused", stats.refusedConnections.sum());
-  }
-
-  private void sys(String name, Object value) {
-    publishLocally(new Publication("$SYS/broker/" + name, Buffer.buffer(String.valueOf(value)), 0, true,
-        MqttProperties.NO_PROPERTIES, 0, null));
+    stats.sysTopics(sessions.size(), tree.size(), retained.size()).forEach(this::publishLocally);
   }
 
   /** For logs: a one-line summary. */

@@ -43,10 +43,7 @@ final class BrokerCluster {
   private static final Logger LOG = LoggerFactory.getLogger(BrokerCluster.class);
   private static final String ROUTES = "center.mqtt.routes";
   private static final String RETAINED = "center.mqtt.retained";
-  private static final String CLIENTS = "center.mqtt.clients";
-  private static final String SESSIONS = "center.mqtt.sessions";
-  private static final long HANDOVER_TIMEOUT_MS = 5_000;
-  private static final char SEP = '\u0001';
+  static final char SEP = '\u0001';
   private static final String WARM_UP = "warm-up";
   /** The first byte of a forwarded message: a publication for ordinary subscribers and groups, */
   private static final int KIND_ORDINARY = 1;
@@ -72,8 +69,7 @@ final class BrokerCluster {
   private final HazelcastInstance hazelcast;
   private final IMap<String, String> routeMap;
   private final IMap<String, byte[]> retainedMap;
-  private final IMap<String, String> clientMap;
-  private final IMap<String, byte[]> sessionMap;
+  private final ClusterSessions sessions;
   private final SubscriptionTree routes;
   private final Map<String, Integer> localRouteCounts = new HashMap<>();
   private final Set<String> warmed = ConcurrentHashMap.newKeySet();
@@ -103,10 +99,14 @@ final class BrokerCluster {
     this.hazelcast = hazelcast;
     this.routeMap = hazelcast.getMap(ROUTES);
     this.retainedMap = hazelcast.getMap(RETAINED);
-    this.clientMap = hazelcast.getMap(CLIENTS);
-    this.sessionMap = hazelcast.getMap(SESSIONS);
     this.retained = retained;
     this.memberId = hazelcast.getCluster().getLocalMember().getUuid().toString();
+    this.sessions = new ClusterSessions(vertx, nodeId, memberId, hazelcast);
+  }
+
+  /** The cluster's record of which node holds each client's session, and the session store. */
+  ClusterSessions sessions() {
+    return sessions;
   }
 
   static String address(String nodeId) {
@@ -138,9 +138,6 @@ final class BrokerCluster {
     void release(String clientId);
   }
 
-  /** A stored session of a departed node, with the holder entry it had. */
-  private record Orphan(String clientId, String holder, SessionState state) {
-  }
 
   /**
    * Listens to both maps, loads them, and serves publications forwarded to this node with
@@ -178,9 +175,9 @@ final class BrokerCluster {
           String member = e.getMember().getUuid().toString();
           failAwaitingReplies(member);
           vertx.executeBlocking(() -> removeRoutesOf(member), false);
-          vertx.executeBlocking(() -> orphansOf(member), false)
+          vertx.executeBlocking(() -> sessions.orphansOf(member), false)
               .onComplete(found -> context.runOnContext(v -> {
-                Set<String> adopted = found.succeeded() ? adoptAll(found.result(), orphans) : Set.of();
+                Set<String> adopted = found.succeeded() ? sessions.adoptAll(found.result(), orphans) : Set.of();
                 adoption(member).tryComplete(adopted);
               }));
         }
@@ -482,119 +479,6 @@ final class BrokerCluster {
     public void entryEvicted(EntryEvent<String, String> e) {
       removeRoute(e.getKey());
     }
-  }
-
-  // ---- clients -----------------------------------------------------------------------------
-
-  /**
-   * Records this node as the one holding {@code clientId}'s session. When another node held it,
-   * that node closes the client's connection there and hands the session over (null when it ends
-   * with a clean start, or when that node is gone).
-   */
-  Future<SessionState> claim(String clientId, boolean cleanStart) {
-    return Future.fromCompletionStage(clientMap.putAsync(clientId, nodeId + SEP + memberId), vertx.getOrCreateContext())
-        .compose(owner -> {
-          if (cleanStart) sessionMap.removeAsync(clientId);
-          String previous = owner == null ? null : owner.substring(0, Math.max(0, owner.indexOf(SEP)));
-          if (previous == null || previous.equals(nodeId)) return Future.succeededFuture(null);
-          Buffer request = Buffer.buffer();
-          PublicationCodec.writeString(request, clientId);
-          request.appendByte((byte) (cleanStart ? 1 : 0));
-          PublicationCodec.writeString(request, nodeId);
-          return vertx.eventBus().<Buffer>request(handOverAddress(previous), request,
-                  new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(HANDOVER_TIMEOUT_MS))
-              .map(reply -> reply.body().length() == 0 ? (SessionState) null : SessionCodec.decode(reply.body()))
-              .recover(e -> {
-                LOG.info("session of {} not handed over by node {} ({}); taking it from the session store", clientId,
-                    previous, e.getMessage());
-                return cleanStart ? Future.succeededFuture(null) : storedSession(clientId);
-              });
-        });
-  }
-
-  private Future<SessionState> storedSession(String clientId) {
-    return Future.fromCompletionStage(sessionMap.getAsync(clientId), vertx.getOrCreateContext())
-        .map(bytes -> bytes == null ? null : SessionCodec.decode(Buffer.buffer(bytes)))
-        .otherwise(e -> {
-          LOG.warn("stored session of {} not readable: {}", clientId, e.toString());
-          return null;
-        });
-  }
-
-  /** Keeps {@code state} in the session store; while its client is away, only until it expires. */
-  Future<Void> storeSession(String clientId, SessionState state) {
-    byte[] bytes = SessionCodec.encode(state).getBytes();
-    java.util.concurrent.CompletionStage<?> done;
-    if (state.disconnectedAt() > 0 && state.expirySec() >= 0) {
-      long left = state.expirySec() - (System.currentTimeMillis() - state.disconnectedAt()) / 1000;
-      done = left <= 0 ? sessionMap.removeAsync(clientId)
-          : sessionMap.setAsync(clientId, bytes, left, java.util.concurrent.TimeUnit.SECONDS);
-    } else {
-      done = sessionMap.setAsync(clientId, bytes);
-    }
-    return Future.fromCompletionStage(done).mapEmpty();
-  }
-
-  /**
-   * The stored sessions of clients whose node (Hazelcast member {@code member}) left; only the
-   * oldest member looks, so each is taken on once.
-   */
-  private List<Orphan> orphansOf(String member) {
-    List<Orphan> found = new ArrayList<>();
-    if (!hazelcast.getCluster().getMembers().iterator().next().localMember()) return found;
-    for (Map.Entry<String, String> e : clientMap.entrySet()) {
-      if (!e.getValue().endsWith(SEP + member)) continue;
-      byte[] bytes = sessionMap.get(e.getKey());
-      if (bytes == null) continue;
-      try {
-        found.add(new Orphan(e.getKey(), e.getValue(), SessionCodec.decode(Buffer.buffer(bytes))));
-      } catch (RuntimeException bad) {
-        LOG.warn("stored session of {} not readable: {}", e.getKey(), bad.toString());
-      }
-    }
-    return found;
-  }
-
-  /**
-   * Adopts {@code found} here (on the broker's context), then records this node as their holder;
-   * a session whose client connected elsewhere meanwhile is released again.
-   */
-  private Set<String> adoptAll(List<Orphan> found, Orphans orphans) {
-    List<Orphan> adopted = new ArrayList<>();
-    for (Orphan o : found) {
-      if (orphans.adopt(o.clientId(), o.state())) adopted.add(o);
-    }
-    Set<String> ids = new java.util.HashSet<>();
-    adopted.forEach(o -> ids.add(o.clientId()));
-    if (adopted.isEmpty()) return ids;
-    var context = vertx.getOrCreateContext();
-    String mine = nodeId + SEP + memberId;
-    vertx.executeBlocking(() -> {
-      Map<String, Boolean> claimed = new LinkedHashMap<>();
-      for (Orphan o : adopted) claimed.put(o.clientId(), clientMap.replace(o.clientId(), o.holder(), mine));
-      return claimed;
-    }, false).onComplete(done -> context.runOnContext(v -> {
-      if (done.failed()) LOG.warn("sessions of a departed node not claimed: {}", done.cause().toString());
-      int kept = 0;
-      for (Orphan o : adopted) {
-        if (done.succeeded() && done.result().get(o.clientId())) {
-          orphans.claimed(o.clientId());
-          kept++;
-        } else {
-          orphans.release(o.clientId());
-        }
-      }
-      LOG.info("took on {} sessions of a departed node", kept);
-    }));
-    return ids;
-  }
-
-  /** The session of {@code clientId} ended on this node. */
-  void sessionEnded(String clientId) {
-    vertx.executeBlocking(() -> {
-      if (clientMap.remove(clientId, nodeId + SEP + memberId)) sessionMap.remove(clientId);
-      return null;
-    }, false);
   }
 
   // ---- retained -----------------------------------------------------------------------------

@@ -1,5 +1,12 @@
 package io.falconmind.center.broker;
 
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.vertx.core.buffer.Buffer;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -59,5 +66,29 @@ public final class BrokerStats {
 
   public long messagesDropped() {
     return dropped.sum();
+  }
+
+  /** The retained {@code $SYS/broker/...} statistics topics of this node as they stand now. */
+  List<Publication> sysTopics(int sessions, int subscriptions, int retained) {
+    long now = System.currentTimeMillis();
+    Map<String, Object> values = new LinkedHashMap<>();
+    values.put("version", "FalconMind Cluster Center");
+    values.put("uptime", (now - startedAt) / 1000 + " seconds");
+    values.put("clients/connected", connected.get());
+    values.put("clients/total", sessions);
+    values.put("messages/received", received.sum());
+    values.put("messages/sent", sent.sum());
+    values.put("messages/dropped", dropped.sum());
+    values.put("messages/expired", expired.sum());
+    values.put("bytes/received", bytesReceived.sum());
+    values.put("bytes/sent", bytesSent.sum());
+    values.put("subscriptions/count", subscriptions);
+    values.put("retained messages/count", retained);
+    values.put("connections/refused", refusedConnections.sum());
+    List<Publication> topics = new ArrayList<>(values.size());
+    values.forEach((name, value) -> topics.add(new Publication("$SYS/broker/" + name,
+        Buffer.buffer(String.valueOf(value)), 0, true,
+        MqttProperties.NO_PROPERTIES, 0, null)));
+    return topics;
   }
 }
