@@ -76,6 +76,8 @@ public final class BrokerSession {
   private boolean movedAway;
   /** Acknowledgements that wait until the session, as it is now, is in the cluster's session store. */
   private List<Promise<Void>> storeWaiters;
+  /** A write of this session to the session store is under way. */
+  private boolean storing;
 
   BrokerSession(String clientId, int maxQueued, BrokerStats stats) {
     this.clientId = clientId;
@@ -357,9 +359,23 @@ public final class BrokerSession {
   }
 
   /**
-   * The acknowledgements waiting for a store, taken (null when none): the caller stores
-   * {@link #stored()} and completes them.
+   * Starts a write of this session to the session store: the acknowledgements it will complete,
+   * taken; null (and nothing started) when none wait or a write is under way already. The caller
+   * stores {@link #stored()}, completes them, then calls {@link #storeDone()}.
    */
+  synchronized List<Promise<Void>> startStore() {
+    if (storing || storeWaiters == null) return null;
+    storing = true;
+    return takeStoreWaiters();
+  }
+
+  /** The write {@link #startStore()} started is done; true when more acknowledgements wait for another. */
+  synchronized boolean storeDone() {
+    storing = false;
+    return storeWaiters != null;
+  }
+
+  /** The acknowledgements waiting for a store, taken (null when none). */
   synchronized List<Promise<Void>> takeStoreWaiters() {
     List<Promise<Void>> waiting = storeWaiters;
     storeWaiters = null;

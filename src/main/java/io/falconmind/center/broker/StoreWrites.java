@@ -12,7 +12,8 @@ import java.util.function.Supplier;
 
 /**
  * Writes of sessions to the cluster's session store that acknowledgements wait for, grouped: one
- * write per session for whatever was queued in it since its previous one. Thread-safe; writes are
+ * write per session for whatever was queued in it since its previous one, and at most one under
+ * way per session. Thread-safe; writes are
  * started on the broker's context.
  */
 final class StoreWrites {
@@ -36,22 +37,34 @@ final class StoreWrites {
     if (out.qos() == 0 || cluster.get() == null) return Future.succeededFuture();
     Future<Void> f = session.awaitStored();
     if (f.isComplete()) return f;
-    unstored.add(session);
-    if (flushScheduled.compareAndSet(false, true)) context.runOnContext(v -> flush());
+    schedule(session);
     return f;
   }
 
+  private void schedule(BrokerSession session) {
+    unstored.add(session);
+    if (flushScheduled.compareAndSet(false, true)) context.runOnContext(v -> flush());
+  }
+
+  /**
+   * Starts a write for each session with acknowledgements waiting, unless one is under way for it:
+   * then what waits goes with the next write, started when that one is done (at most one write per
+   * session at a time, however fast messages come).
+   */
   private void flush() {
     flushScheduled.set(false);
     BrokerCluster c = cluster.get();
     for (var it = unstored.iterator(); it.hasNext(); ) {
       BrokerSession s = it.next();
       it.remove();
-      List<Promise<Void>> waiting = s.takeStoreWaiters();
+      List<Promise<Void>> waiting = s.startStore();
       if (waiting == null) continue;
       SessionState state = s.stored();
       Future<Void> done = state == null || c == null ? Future.succeededFuture() : c.sessions().store(s.clientId(), state);
-      done.onComplete(ar -> waiting.forEach(p -> p.handle(ar)));
+      done.onComplete(ar -> {
+        waiting.forEach(p -> p.handle(ar));
+        if (s.storeDone()) schedule(s);
+      });
     }
   }
 
