@@ -22,9 +22,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * The MQTT broker benchmark's load generator and helpers, run with Java's source launcher (see
  * bench/broker-bench.sh). Modes:
  * <ul>
- *   <li>{@code load --host H --port P --label L [--step-sec S] [--qos 0,1] [--scenarios fan-in,fan-out,pairs]}:
- *       the same scenarios against any MQTT 3.1.1 broker; one line per step, tab-separated:
- *       label, scenario, qos, offered msgs/s, delivered msgs/s, p50 ms, p99 ms, lost;</li>
+ *   <li>{@code load --host H --port P --label L [--step-sec S] [--qos 0,1] [--scenarios fan-in,fan-out,pairs]
+ *       [--pub-port P2] [--persistent-subscribers]}: the same scenarios against any MQTT 3.1.1 broker,
+ *       publishers on {@code P2} when given (another node of a cluster), subscribers with clean
+ *       session false when asked; one line per step, tab-separated: label, scenario, qos, offered
+ *       msgs/s, delivered msgs/s, p50 ms, p99 ms, lost, then p50 and p99 ms from publish to the
+ *       publisher's PUBACK (NaN at QoS 0);</li>
  *   <li>{@code moquette --port P}: runs Moquette (in memory, anonymous) until killed;</li>
  *   <li>{@code connections --port P --count N --sources 127.0.0.2,127.0.0.3}: opens N idle MQTT
  *       connections (raw CONNECT, keep-alive 0) from those source addresses, prints how many the
@@ -40,7 +43,10 @@ public final class BrokerBench {
   public static void main(String[] args) throws Exception {
     String mode = args.length == 0 ? "" : args[0];
     switch (mode) {
-      case "load" -> load(args);
+      case "load" -> {
+        load(args);
+        System.exit(0); // client threads of a step that timed out closing must not keep the run alive
+      }
       case "moquette" -> moquette(args);
       case "connections" -> connections(args);
       default -> {
@@ -73,6 +79,13 @@ public final class BrokerBench {
       if (i < samples.length) samples[i] = latency;
     }
 
+    /** A latency measured elsewhere (the time to a publisher's acknowledgement). */
+    void sample(long latency) {
+      received.incrementAndGet();
+      int i = count.getAndIncrement();
+      if (i < samples.length) samples[i] = latency;
+    }
+
     void reset() {
       count.set(0);
       received.set(0);
@@ -88,10 +101,18 @@ public final class BrokerBench {
   }
 
   private static Mqtt3AsyncClient client(String host, int port, String id) {
+    return client(host, port, id, true);
+  }
+
+  private static Mqtt3AsyncClient client(String host, int port, String id, boolean cleanSession) {
     Mqtt3AsyncClient c = MqttClient.builder().useMqttVersion3().identifier(id).serverHost(host).serverPort(port)
         .buildAsync();
-    c.connectWith().cleanSession(true).keepAlive(60).send().join();
+    c.connectWith().cleanSession(cleanSession).keepAlive(60).send().join();
     return c;
+  }
+
+  /** Where a step's clients connect: subscribers to one port, publishers to another (another node). */
+  private record Ports(String host, int subscribers, int publishers, boolean persistentSubscribers) {
   }
 
   private static void load(String[] args) throws Exception {
@@ -104,10 +125,12 @@ public final class BrokerBench {
     List<String> scenarios = List.of(arg(args, "--scenarios", "fan-in,fan-out,pairs").split(","));
     List<Integer> rates = new ArrayList<>();
     for (String r : arg(args, "--rates", "10000,30000").split(",")) rates.add(Integer.parseInt(r));
+    Ports ports = new Ports(host, port, Integer.parseInt(arg(args, "--pub-port", String.valueOf(port))),
+        List.of(args).contains("--persistent-subscribers"));
     for (String scenario : scenarios) {
       for (String q : qosList) {
         MqttQos qos = q.equals("1") ? MqttQos.AT_LEAST_ONCE : MqttQos.AT_MOST_ONCE;
-        for (int rate : rates) step(host, port, label, scenario, qos, rate, clients, stepSec);
+        for (int rate : rates) step(ports, label, scenario, qos, rate, clients, stepSec);
       }
     }
   }
@@ -116,17 +139,22 @@ public final class BrokerBench {
    * One scenario at one offered delivery rate: fan-in (N publishers, 1 subscriber), fan-out
    * (1 publisher, N subscribers; the publisher sends rate/N), pairs (N publisher-subscriber pairs).
    */
-  private static void step(String host, int port, String label, String scenario, MqttQos qos, int rate, int n,
+  private static void step(Ports ports, String label, String scenario, MqttQos qos, int rate, int n,
                            int stepSec) throws Exception {
     String run = scenario + "-" + qos.getCode() + "-" + rate + "-" + System.nanoTime() % 100000;
     Recorder rec = new Recorder();
+    Recorder acks = new Recorder();
+    String host = ports.host();
+    int port = ports.publishers();
+    int subPort = ports.subscribers();
+    boolean clean = !ports.persistentSubscribers();
     List<Mqtt3AsyncClient> subs = new ArrayList<>();
     List<Mqtt3AsyncClient> pubs = new ArrayList<>();
     List<String> pubTopics = new ArrayList<>();
     int subscribersPerMessage;
     switch (scenario) {
       case "fan-in" -> {
-        subs.add(client(host, port, "s-" + run));
+        subs.add(client(host, subPort, "s-" + run, clean));
         for (int i = 0; i < n; i++) {
           pubs.add(client(host, port, "p-" + run + "-" + i));
           pubTopics.add("bench/" + run + "/in");
@@ -134,14 +162,14 @@ public final class BrokerBench {
         subscribersPerMessage = 1;
       }
       case "fan-out" -> {
-        for (int i = 0; i < n; i++) subs.add(client(host, port, "s-" + run + "-" + i));
+        for (int i = 0; i < n; i++) subs.add(client(host, subPort, "s-" + run + "-" + i, clean));
         pubs.add(client(host, port, "p-" + run));
         pubTopics.add("bench/" + run + "/out");
         subscribersPerMessage = n;
       }
       case "pairs" -> {
         for (int i = 0; i < n; i++) {
-          subs.add(client(host, port, "s-" + run + "-" + i));
+          subs.add(client(host, subPort, "s-" + run + "-" + i, clean));
           pubs.add(client(host, port, "p-" + run + "-" + i));
           pubTopics.add("bench/" + run + "/pair/" + i);
         }
@@ -171,7 +199,11 @@ public final class BrokerBench {
           boolean measured = rec.recording;
           payload.putLong(0, System.nanoTime());
           payload.put(8, (byte) (measured ? 1 : 0));
-          pubs.get(i).publishWith().topic(pubTopics.get(i)).payload(payload).qos(qos).send();
+          long sentAt = System.nanoTime();
+          var acked = pubs.get(i).publishWith().topic(pubTopics.get(i)).payload(payload).qos(qos).send();
+          if (measured && qos != MqttQos.AT_MOST_ONCE) {
+            acked.thenRun(() -> acks.sample(System.nanoTime() - sentAt));
+          }
           sent.incrementAndGet();
           if (measured) sentWhileRecording.incrementAndGet();
         }
@@ -179,6 +211,7 @@ public final class BrokerBench {
     }, 0, 10, TimeUnit.MILLISECONDS);
     TimeUnit.SECONDS.sleep(1); // warm-up, not measured
     rec.reset();
+    acks.reset();
     rec.recording = true;
     long start = System.nanoTime();
     TimeUnit.SECONDS.sleep(stepSec);
@@ -193,8 +226,9 @@ public final class BrokerBench {
       TimeUnit.MILLISECONDS.sleep(20);
     }
     long got = rec.received.get();
-    System.out.printf("%s\t%s\tQoS %d\t%d\t%.0f\t%.2f\t%.2f\t%d%n", label, scenario, qos.getCode(), rate, got / seconds,
-        rec.percentileMs(0.50), rec.percentileMs(0.99), Math.max(0, expected - got));
+    System.out.printf("%s\t%s\tQoS %d\t%d\t%.0f\t%.2f\t%.2f\t%d\t%.2f\t%.2f%n", label, scenario, qos.getCode(), rate,
+        got / seconds, rec.percentileMs(0.50), rec.percentileMs(0.99), Math.max(0, expected - got),
+        acks.percentileMs(0.50), acks.percentileMs(0.99));
     List<CompletableFuture<Void>> closing = new ArrayList<>();
     for (Mqtt3AsyncClient c : pubs) closing.add(c.disconnect());
     for (Mqtt3AsyncClient c : subs) closing.add(c.disconnect());
