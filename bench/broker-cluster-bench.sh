@@ -19,20 +19,7 @@ STEP_SEC=${STEP_SEC:-5}
 CLIENTS=${CLIENTS:-20}
 SCENARIOS=${SCENARIOS:-pairs,fan-out}
 OUT=${OUT:-bench/results/$(date +%F)-broker-cluster-bench.md}
-export CENTER_LOCAL_PG_PORT=${CENTER_LOCAL_PG_PORT:-15432}
-export CENTER_MQTT_ALLOW_ANONYMOUS=true
-export CENTER_MQTT_MAX_CONNECTIONS=1000000
-export JAVA_OPTS=${JAVA_OPTS:--Xmx1g}
-
-JAR=target/cluster-center.jar
-if [[ ! -f "$JAR" || -n "$(find src pom.xml conf -newer "$JAR" -type f 2>/dev/null | head -1)" ]]; then
-  echo "building $JAR"
-  mvn -B -q package -DskipTests
-fi
-mkdir -p bench/results/tmp
-RUN_DIR=$(mktemp -d bench/results/tmp/broker-cluster-bench.XXXXXX)
-mvn -B -q -f bench/broker-peers/pom.xml dependency:build-classpath -Dmdep.outputFile="$PWD/$RUN_DIR/peers.classpath" >/dev/null
-BENCH=(java -Xmx1g -cp "$(cat "$RUN_DIR/peers.classpath")" bench/BrokerBench.java)
+. bench/broker-cluster-setup.sh broker-cluster-bench
 
 trap 'bin/local-cluster stop >/dev/null 2>&1 || true' EXIT
 bin/local-cluster start 3

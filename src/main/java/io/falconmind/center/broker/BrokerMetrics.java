@@ -27,5 +27,8 @@ public final class BrokerMetrics {
     FunctionCounter.builder("center.mqtt.broker.messages.dropped", stats, BrokerStats::messagesDropped)
         .description("Messages dropped: queue full, QoS 0 for an absent client, too large for the client")
         .register(registry);
+    FunctionCounter.builder("center.mqtt.broker.publishers.paused", stats, BrokerStats::publishersPaused)
+        .description("Times a publisher was not read because its publications not yet safe filled the inflight window")
+        .register(registry);
   }
 }

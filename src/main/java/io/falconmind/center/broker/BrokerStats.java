@@ -25,6 +25,7 @@ public final class BrokerStats {
   final LongAdder dropped = new LongAdder();
   final LongAdder expired = new LongAdder();
   final LongAdder refusedConnections = new LongAdder();
+  final LongAdder publishersPaused = new LongAdder();
 
   public void dropped() {
     dropped.increment();
@@ -50,6 +51,15 @@ public final class BrokerStats {
 
   public void refused() {
     refusedConnections.increment();
+  }
+
+  /** A publisher's input was paused: its publications not yet made safe filled the inflight window. */
+  public void publisherPaused() {
+    publishersPaused.increment();
+  }
+
+  public long publishersPaused() {
+    return publishersPaused.sum();
   }
 
   public long connectedClients() {
@@ -85,6 +95,7 @@ public final class BrokerStats {
     values.put("subscriptions/count", subscriptions);
     values.put("retained messages/count", retained);
     values.put("connections/refused", refusedConnections.sum());
+    values.put("publishers/paused", publishersPaused.sum());
     List<Publication> topics = new ArrayList<>(values.size());
     values.forEach((name, value) -> topics.add(new Publication("$SYS/broker/" + name,
         Buffer.buffer(String.valueOf(value)), 0, true,

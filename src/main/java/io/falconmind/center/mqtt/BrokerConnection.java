@@ -77,6 +77,10 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
 
   private record PendingAck(Future<Void> safe, int qos, int packetId, MqttPubAckReasonCode refusal) {
   }
+  /** QoS 1 publications in {@link #acks}: with those awaiting PUBREL, what counts against the Receive Maximum. */
+  private int unackedQos1;
+  /** Paused while {@link #acks} fills the inflight window (3.1.1 clients, which have no Receive Maximum). */
+  private final EndpointInput input;
   private long rateWindowStart;
   private int rateCount;
 
@@ -88,6 +92,7 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     this.context = vertx.getOrCreateContext();
     this.version = endpoint.protocolVersion();
     this.v5 = version >= ReasonCodes.MQTT_5;
+    this.input = EndpointInput.of(endpoint);
     endpoint.closeHandler(v -> terminate(CloseReason.CONNECTION_LOST));
     endpoint.exceptionHandler(this::onException);
   }
@@ -272,7 +277,11 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
       acknowledgeWhen(Future.succeededFuture(), qos, packetId, null);
       return;
     }
-    if (qos == 2 && session.awaitingRelease() > broker.config().maxInflight()) {
+    // MQTT 5 counts QoS 1 until PUBACK and QoS 2 until PUBCOMP against the Receive Maximum (this one
+    // included); a 3.1.1 client is held back by flow control instead, and only QoS 2 awaiting release is capped
+    int unacknowledged = v5 ? unackedQos1 + session.awaitingRelease() + (qos == 1 ? 1 : 0)
+        : qos == 2 ? session.awaitingRelease() : 0;
+    if (qos > 0 && unacknowledged > broker.config().maxInflight()) {
       terminate(CloseReason.RECEIVE_MAXIMUM_EXCEEDED);
       return;
     }
@@ -305,14 +314,19 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
       return;
     }
     acks.add(new PendingAck(safe, qos, packetId, refusal));
+    if (qos == 1) unackedQos1++;
     safe.onComplete(done -> context().runOnContext(v -> sendReadyAcks()));
+    // an MQTT 5 client keeps within the Receive Maximum; a 3.1.1 client is not read until there is room
+    if (!v5 && acks.size() >= broker.config().maxInflight() && input.pause()) broker.stats().publisherPaused();
   }
 
   private void sendReadyAcks() {
     while (!acks.isEmpty() && acks.peek().safe().isComplete()) {
       PendingAck a = acks.poll();
+      if (a.qos() == 1) unackedQos1--;
       acknowledge(a.qos(), a.packetId(), a.safe(), a.refusal());
     }
+    if (input.paused() && acks.size() <= broker.config().maxInflight() / 2) input.resume();
   }
 
   private void acknowledge(int qos, int packetId, Future<Void> safe, MqttPubAckReasonCode refusal) {

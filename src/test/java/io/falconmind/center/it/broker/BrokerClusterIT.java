@@ -122,6 +122,13 @@ class BrokerClusterIT {
     assertThat(next(publishes, 500_000_000L)).isEmpty();
   }
 
+  /** Takes what still arrives until a short quiet period passes (probes, a flood's leftovers). */
+  private static void drain(Mqtt5BlockingClient.Mqtt5Publishes publishes) {
+    while (next(publishes, 300_000_000L).isPresent()) {
+      // discard
+    }
+  }
+
   /** Publishes probes on {@code topic} from {@code via} until {@code publishes} sees one: the route is in place. */
   private static void awaitRoute(Mqtt5BlockingClient via, String topic, Mqtt5BlockingClient.Mqtt5Publishes publishes) {
     long deadline = System.nanoTime() + WAIT.toNanos();
@@ -147,9 +154,7 @@ class BrokerClusterIT {
     var atB = subscribed(b, "sensor/#", MqttQos.EXACTLY_ONCE);
     awaitRoute(pub, "sensor/probe/temp", atA);
     awaitRoute(pub, "sensor/probe/temp", atB);
-    while (next(atA, 300_000_000L).isPresent()) {
-      // probes of the second wait
-    }
+    drain(atA); // probes of the second wait
 
     List<String> sent = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
@@ -331,9 +336,7 @@ class BrokerClusterIT {
     var otherGot = subscribed(other, "opt/chat", MqttQos.AT_LEAST_ONCE);
     awaitRoute(pub, "opt/chat", otherGot);
     awaitRoute(pub, "opt/chat", selfGot);
-    while (next(otherGot, 300_000_000L).isPresent()) {
-      // probes of the second wait
-    }
+    drain(otherGot); // probes of the second wait
     publish(self, "opt/chat", "from-self", MqttQos.AT_LEAST_ONCE, false);
     assertThat(receive(otherGot, 1)).containsExactly("from-self");
     assertNothingMore(selfGot);
@@ -350,9 +353,7 @@ class BrokerClusterIT {
     assertThat(Flooder.floodUntilCutOff(nodes.get(0).mqttPort, "flooder", "calm/flood"))
         .isEqualTo(Mqtt5DisconnectReasonCode.MESSAGE_RATE_TOO_HIGH);
     // drain what the flooder got through before it was cut off
-    while (next(calm, 300_000_000L).isPresent()) {
-      // flood messages
-    }
+    drain(calm); // flood messages
 
     byte[][] hostile = {
         {0x30, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01},
@@ -385,9 +386,7 @@ class BrokerClusterIT {
     var firstGets = first.publishes(MqttGlobalPublishFilter.ALL);
     awaitRoute(pub, "moves/probe", firstGets);
     first.disconnect();
-    while (next(own, 300_000_000L).isPresent()) {
-      // probes
-    }
+    drain(own); // probes
 
     for (int i = 0; i < 3; i++) publish(pub, "moves/m" + i, "m" + i, MqttQos.AT_LEAST_ONCE, false);
     assertThat(receive(own, 3)).containsExactly("m0", "m1", "m2");
@@ -541,6 +540,74 @@ class BrokerClusterIT {
     back.connectWith().cleanStart(false).sessionExpiryInterval(60).send();
     assertThat(receive(got, 1)).containsExactly("kept");
     assertNothingMore(got);
+  }
+
+  @Test
+  @Order(44)
+  void anMqtt5PublisherBeyondTheReceiveMaximumIsDisconnectedWith0x93AndNoOneElseIsDisturbed() throws Exception {
+    Mqtt5BlockingClient watcher = connected(nodes.get(0), "rm-watch");
+    var got = subscribed(watcher, "rm/#", MqttQos.AT_LEAST_ONCE);
+    Mqtt5BlockingClient pub = connected(nodes.get(1), "rm-pub");
+    awaitRoute(pub, "rm/probe", got);
+
+    try (RawSocket raw = RawSocket.open(nodes.get(1).mqttPort)) {
+      raw.connect5("rm-greedy");
+      // the node's Receive Maximum is mqtt.maxInflight (64); each of these is forwarded to node 0,
+      // so none is acknowledged while the burst is read
+      byte[] burst = new byte[0];
+      for (int id = 1; id <= 100; id++) burst = RawSocket.concat(burst, RawSocket.publishQos1("rm/greedy", id, "g", true));
+      raw.send(burst);
+      assertThat(raw.disconnectReason()).isEqualTo(0x93);
+    }
+    drain(got); // what the greedy client got in before it was cut off
+    publish(pub, "rm/after", "still fine", MqttQos.AT_LEAST_ONCE, false);
+    assertThat(receive(got, 1)).containsExactly("still fine");
+  }
+
+  @Test
+  @Order(45)
+  void a311PublisherSendingWithoutWaitingIsHeldBackAndEverythingIsAcknowledgedAndDeliveredInOrder() throws Exception {
+    int total = 250;
+    Mqtt5BlockingClient sub = client(nodes.get(0), "hold-sub");
+    sub.connectWith().cleanStart(true).sessionExpiryInterval(300).send();
+    var got = subscribed(sub, "hold/#", MqttQos.AT_LEAST_ONCE);
+    Mqtt5BlockingClient probe = connected(nodes.get(1), "hold-probe");
+    awaitRoute(probe, "hold/probe", got);
+    double pausedBefore = publishersPaused(nodes.get(1));
+
+    List<Integer> acked = new ArrayList<>();
+    try (RawSocket raw = RawSocket.open(nodes.get(1).mqttPort)) {
+      raw.connect311("hold-pub", null, null);
+      // 3.1.1 has no Receive Maximum: the node stops reading this client while 64 (mqtt.maxInflight)
+      // of its publications are not yet safe (forwarded to node 0 and written to the session store)
+      byte[] burst = new byte[0];
+      for (int id = 1; id <= total; id++) {
+        burst = RawSocket.concat(burst, RawSocket.publishQos1("hold/m", id, "m" + id, false));
+      }
+      raw.send(burst);
+      for (int i = 0; i < total; i++) acked.add(raw.pubackId());
+    }
+
+    List<Integer> expected = new ArrayList<>();
+    List<String> messages = new ArrayList<>();
+    for (int id = 1; id <= total; id++) {
+      expected.add(id);
+      messages.add("m" + id);
+    }
+    assertThat(acked).as("PUBACKs in the order of the publications").isEqualTo(expected);
+    assertThat(receive(got, total)).as("delivered once each, in order").isEqualTo(messages);
+    assertNothingMore(got);
+    assertThat(publishersPaused(nodes.get(1))).as("the publisher was held back").isGreaterThan(pausedBefore);
+  }
+
+  private static double publishersPaused(TestNode node) {
+    String metrics = node.api.get("/metrics").body();
+    for (String line : metrics.split("\n")) {
+      if (line.startsWith("center_mqtt_broker_publishers_paused_total")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    throw new AssertionError("no center_mqtt_broker_publishers_paused_total in /metrics");
   }
 
   @Test

@@ -98,6 +98,23 @@ final class RawSocket implements AutoCloseable {
     return packet(0x30, b.toByteArray());
   }
 
+  /** A QoS 1 PUBLISH (MQTT 5 with an empty property list when {@code v5}). */
+  static byte[] publishQos1(String topic, int packetId, String payload, boolean v5) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    b.writeBytes(string(topic));
+    b.write(packetId >> 8);
+    b.write(packetId);
+    if (v5) b.write(0);
+    b.writeBytes(payload.getBytes(StandardCharsets.UTF_8));
+    return packet(0x32, b.toByteArray());
+  }
+
+  /** The packet id of the next PUBACK, skipping other packets; -1 when the connection ends first. */
+  int pubackId() throws Exception {
+    byte[] body = readPacket(0x40);
+    return body == null ? -1 : (body[0] & 0xff) << 8 | body[1] & 0xff;
+  }
+
   void connect5(String clientId) throws Exception {
     send(connect5Packet(clientId));
     byte[] connack = readPacket(0x20);
