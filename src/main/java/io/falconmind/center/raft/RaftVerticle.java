@@ -86,6 +86,8 @@ public final class RaftVerticle extends VerticleBase {
   private static final String GROUP_KEY = "group";
   private static final String BOOTSTRAP_LOCK = "center.raft.bootstrap";
   private static final long TICK_MS = 250;
+  /** The code of a forward the addressed node refused because it does not lead (nothing was replicated). */
+  private static final String NOT_LEADER = "not-leader";
   private static final long FORWARD_TIMEOUT_MS = 10_000;
   private static final int CATCH_UP_BATCH = 5_000;
   private static final int APPLIED_LOG_ENTRIES = 20_000;
@@ -109,6 +111,10 @@ public final class RaftVerticle extends VerticleBase {
   private final ControlSnapshot initial;
 
   /** A reply that waits until its entry is persisted (or, for forwarded results, applied here). */
+  /** A proposal waiting for a leader to be known again, until {@code waitUntil} (nanoTime). */
+  private record AwaitingLeader(Message<Command> message, long waitUntil) {
+  }
+
   private record Forwarded(String leader, Message<Command> message) {
   }
 
@@ -132,6 +138,10 @@ public final class RaftVerticle extends VerticleBase {
   };
   /** Proposals forwarded to a leader and not answered yet, by a local id. */
   private final Map<Long, Forwarded> forwarded = new HashMap<>();
+  /** Proposals that came while the leader changed hands; retried as soon as a leader is known. */
+  private final List<AwaitingLeader> awaitingLeader = new ArrayList<>();
+  /** When this node last knew a leader (nanoTime; 0: never). */
+  private long leaderKnownNanos;
   private long forwardIds;
   private ControlState state;
   private ControlStateMachine machine;
@@ -235,7 +245,10 @@ public final class RaftVerticle extends VerticleBase {
     stopping = true;
     Future<Void> leaving = mode == Mode.MEMBER && cluster.enabled() ? leaveGroup() : Future.succeededFuture();
     return leaving.compose(v -> {
-      failAll(new ControlException(503, "shutting-down", "the node is shutting down; retry"));
+      ControlException shuttingDown = new ControlException(503, "shutting-down", "the node is shutting down; retry");
+      failAll(shuttingDown);
+      awaitingLeader.forEach(a -> a.message().fail(shuttingDown.status(), ControlClient.encodeFailure(shuttingDown)));
+      awaitingLeader.clear();
       if (raftNode == null) return Future.succeededFuture();
       return Future.fromCompletionStage(raftNode.terminate(), context).otherwiseEmpty();
     });
@@ -340,16 +353,25 @@ public final class RaftVerticle extends VerticleBase {
   // ---- proposals ----------------------------------------------------------------------------
 
   private void onPropose(Message<Command> message) {
+    propose(message, System.nanoTime() + leaderWaitNanos());
+  }
+
+  /**
+   * Replicates {@code message} here when this node leads, else forwards it to the leader. When no
+   * leader is known, or the one it was sent to no longer leads, and one was known moments ago (a
+   * hand-over or a change of members is under way), it waits for the next until {@code waitUntil}
+   * rather than refuse; a node that has not known a leader for longer refuses at once.
+   */
+  private void propose(Message<Command> message, long waitUntil) {
     boolean committedOnly = ControlClient.ACK_COMMITTED.equals(message.headers().get(ControlClient.ACK_HEADER));
     if (mode == Mode.MEMBER && (!cluster.enabled() || isLeader())) {
       replicate(message.body(), committedOnly, applied -> message.reply(applied, local),
-          e -> message.fail(e.status(), ControlClient.encodeFailure(e)));
+          e -> refuseOrAwaitLeader(message, waitUntil, e));
       return;
     }
     String leader = currentLeader();
     if (leader == null) {
-      ControlException e = noLeader();
-      message.fail(e.status(), ControlClient.encodeFailure(e));
+      awaitLeaderOrRefuse(message, waitUntil);
       return;
     }
     Buffer frame = Frames.forward(committedOnly, CommandCodec.encode(message.body()));
@@ -360,8 +382,7 @@ public final class RaftVerticle extends VerticleBase {
         .onComplete(ar -> {
           if (forwarded.remove(id) == null) return;
           if (ar.failed()) {
-            ControlException e = forwardFailure(ar.cause());
-            message.fail(e.status(), ControlClient.encodeFailure(e));
+            refuseOrAwaitLeader(message, waitUntil, forwardFailure(ar.cause()));
             return;
           }
           Message<Buffer> reply = ar.result();
@@ -372,6 +393,60 @@ public final class RaftVerticle extends VerticleBase {
             message.reply(new Applied(index, here == null ? List.of() : here.events(), result), local);
           });
         });
+  }
+
+  /** Fails {@code message} with {@code e}, unless {@code e} says the node asked does not lead: nothing was replicated then. */
+  private void refuseOrAwaitLeader(Message<Command> message, long waitUntil, ControlException e) {
+    if (NOT_LEADER.equals(e.code())) {
+      awaitLeaderOrRefuse(message, waitUntil);
+    } else {
+      message.fail(e.status(), ControlClient.encodeFailure(e));
+    }
+  }
+
+  private void awaitLeaderOrRefuse(Message<Command> message, long waitUntil) {
+    long now = System.nanoTime();
+    if (!stopping && now < waitUntil && !leaderLost() && leaderKnownNanos != 0
+        && now - leaderKnownNanos < leaderWaitNanos()) {
+      awaitingLeader.add(new AwaitingLeader(message, waitUntil));
+      return;
+    }
+    ControlException e = noLeader();
+    message.fail(e.status(), ControlClient.encodeFailure(e));
+  }
+
+  /** Sends on the proposals waiting for a leader once one is known; refuses those whose wait is over. */
+  private void releaseAwaitingLeader() {
+    if (awaitingLeader.isEmpty()) return;
+    boolean known = (mode == Mode.MEMBER && isLeader()) || currentLeader() != null;
+    long now = System.nanoTime();
+    List<AwaitingLeader> waiting = List.copyOf(awaitingLeader);
+    awaitingLeader.clear();
+    for (AwaitingLeader a : waiting) {
+      if (known || now >= a.waitUntil() || leaderLost()) {
+        propose(a.message(), a.waitUntil());
+      } else {
+        awaitingLeader.add(a);
+      }
+    }
+  }
+
+  /**
+   * This node lost contact with the leader (it has not heard it for the heartbeat timeout), as
+   * opposed to seeing leadership or membership change hands: it refuses proposals at once.
+   */
+  private boolean leaderLost() {
+    long timeoutMs = TimeUnit.SECONDS.toMillis(config.heartbeatTimeoutSec());
+    return switch (mode) {
+      case MEMBER -> report != null && report.getRole() != RaftRole.LEADER && leaderSilent(timeoutMs);
+      case GATEWAY -> System.nanoTime() - lastLeaderContactNanos > TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+      default -> true;
+    };
+  }
+
+  /** How long a proposal waits for a leader, and how recently one must have been known for it to wait. */
+  private long leaderWaitNanos() {
+    return TimeUnit.SECONDS.toNanos(2L * config.heartbeatTimeoutSec());
   }
 
   /**
@@ -393,7 +468,7 @@ public final class RaftVerticle extends VerticleBase {
   /** A proposal forwarded by another node: replicate it here, the leader. */
   private void onForward(Message<Buffer> message) {
     if (!isLeader()) {
-      ControlException e = noLeader();
+      ControlException e = new ControlException(503, NOT_LEADER, "this node no longer leads the Raft group; retry");
       message.fail(e.status(), ControlClient.encodeFailure(e));
       return;
     }
@@ -470,7 +545,9 @@ public final class RaftVerticle extends VerticleBase {
         return new ControlException(504, "indeterminate",
             "the leader did not answer in time; the outcome is unknown, retry with the same idempotency key");
       }
-      if (re.failureType() == ReplyFailure.NO_HANDLERS) return noLeader();
+      if (re.failureType() == ReplyFailure.NO_HANDLERS) {
+        return new ControlException(503, NOT_LEADER, "the leader it was sent to is gone; retry");
+      }
       String msg = re.getMessage() == null ? "" : re.getMessage();
       String[] parts = msg.split("\\|", 3);
       if (parts.length == 3) return new ControlException(re.failureCode(), parts[1], parts[2]);
@@ -482,7 +559,7 @@ public final class RaftVerticle extends VerticleBase {
   private static ControlException translate(Throwable error) {
     Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     if (cause instanceof NotLeaderException) {
-      return new ControlException(503, "no-leader", "this node is not the Raft leader yet; retry");
+      return new ControlException(503, NOT_LEADER, "this node is not the Raft leader; retry");
     }
     if (cause instanceof CannotReplicateException) {
       return new ControlException(503, "overloaded", "too many commands are waiting to be committed; retry");
@@ -577,6 +654,7 @@ public final class RaftVerticle extends VerticleBase {
     }
     expireWaiters(now);
     refreshStatus();
+    releaseAwaitingLeader();
   }
 
   /** Forwarded results whose entry never reached this node (it fell behind) are answered anyway. */
@@ -1254,6 +1332,7 @@ public final class RaftVerticle extends VerticleBase {
       lastLeader = leader;
     }
     NodeStatus previous = status;
+    if (leader != null) leaderKnownNanos = System.nanoTime();
     status = new NodeStatus(nodeId, role, term, leader, commit, state.index(), persistedIndex, state.seq(),
         persistedSeq, endpoint, group, leaderChanges);
     if (!status.role().equals(previous.role()) || status.term() != previous.term()
@@ -1266,5 +1345,6 @@ public final class RaftVerticle extends VerticleBase {
   private void onReport(RaftNodeReport report) {
     this.report = report;
     refreshStatus();
+    if (!awaitingLeader.isEmpty()) context.runOnContext(v -> releaseAwaitingLeader());
   }
 }
