@@ -80,7 +80,9 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
   /** QoS 1 publications in {@link #acks}: with those awaiting PUBREL, what counts against the Receive Maximum. */
   private int unackedQos1;
   /** Paused while {@link #acks} fills the inflight window (3.1.1 clients, which have no Receive Maximum). */
-  private final EndpointInput input;
+  private final EndpointSocket socket;
+  /** The connection's pipeline failed (a malformed or oversize packet): Vert.x closes it. */
+  private boolean pipelineFailed;
   private long rateWindowStart;
   private int rateCount;
 
@@ -92,7 +94,7 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     this.context = vertx.getOrCreateContext();
     this.version = endpoint.protocolVersion();
     this.v5 = version >= ReasonCodes.MQTT_5;
-    this.input = EndpointInput.of(endpoint);
+    this.socket = EndpointSocket.of(endpoint);
     endpoint.closeHandler(v -> terminate(CloseReason.CONNECTION_LOST));
     endpoint.exceptionHandler(this::onException);
   }
@@ -317,7 +319,7 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     if (qos == 1) unackedQos1++;
     safe.onComplete(done -> context().runOnContext(v -> sendReadyAcks()));
     // an MQTT 5 client keeps within the Receive Maximum; a 3.1.1 client is not read until there is room
-    if (!v5 && acks.size() >= broker.config().maxInflight() && input.pause()) broker.stats().publisherPaused();
+    if (!v5 && acks.size() >= broker.config().maxInflight() && socket.pause()) broker.stats().publisherPaused();
   }
 
   private void sendReadyAcks() {
@@ -326,7 +328,7 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
       if (a.qos() == 1) unackedQos1--;
       acknowledge(a.qos(), a.packetId(), a.safe(), a.refusal());
     }
-    if (input.paused() && acks.size() <= broker.config().maxInflight() / 2) input.resume();
+    if (socket.paused() && acks.size() <= broker.config().maxInflight() / 2) socket.resume();
   }
 
   private void acknowledge(int qos, int packetId, Future<Void> safe, MqttPubAckReasonCode refusal) {
@@ -514,6 +516,7 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     CloseReason reason = ReasonCodes.closeReasonOf(t);
     if (reason == CloseReason.INTERNAL_ERROR) LOG.warn("connection of broker client {} failed", clientId, t);
     if (reason != CloseReason.CONNECTION_LOST) LOG.info("closing connection of '{}': {} ({})", clientId, reason, t.getMessage());
+    pipelineFailed = true;
     terminate(reason);
   }
 
@@ -533,7 +536,9 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     try {
       MqttDisconnectReasonCode code = ReasonCodes.disconnect(reason);
       if (code != null && v5 && endpoint.isConnected()) {
-        endpoint.disconnect(code, MqttProperties.NO_PROPERTIES);
+        // the client reads the reason even while it is still sending; after a pipeline failure
+        // Vert.x closes the channel at once, so the DISCONNECT is sent as vertx-mqtt sends it
+        if (pipelineFailed || !socket.disconnectAndLinger(code)) endpoint.disconnect(code, MqttProperties.NO_PROPERTIES);
       } else {
         endpoint.close();
       }

@@ -391,6 +391,13 @@ class BrokerProtocolIT {
     assertThat(text(receive(got))).isEqualTo("still here");
   }
 
+  @Test
+  void aClientStillFloodingWhenCutOffReadsTheReasonCode() throws Exception {
+    // it never waits for anything, so it is still sending when the node cuts it off
+    assertThat(Flooder.floodBlindlyUntilCutOff(node.mqttPort, "blind-flooder", "rate/blind", 200_000))
+        .isEqualTo(Mqtt5DisconnectReasonCode.MESSAGE_RATE_TOO_HIGH);
+  }
+
   // ---- hostile packets ----------------------------------------------------------------------
 
   @Test

@@ -37,4 +37,23 @@ final class Flooder {
     }
     return reason.get(10, TimeUnit.SECONDS);
   }
+
+  /**
+   * Publishes {@code count} QoS 0 messages to {@code topic} as fast as it can, never waiting, and
+   * returns what ended its connection: the DISCONNECT reason code, or the exception the client saw
+   * instead (a TCP reset while it was still sending, for one).
+   */
+  static Object floodBlindlyUntilCutOff(int port, String clientId, String topic, int count) throws Exception {
+    CompletableFuture<Object> ended = new CompletableFuture<>();
+    var flooder = Mqtt5Client.builder().identifier(clientId).serverHost("127.0.0.1").serverPort(port)
+        .addDisconnectedListener(ctx -> ended.complete(ctx.getCause() instanceof Mqtt5DisconnectException d
+            ? d.getMqttMessage().getReasonCode() : ctx.getCause()))
+        .buildAsync();
+    flooder.connect().get(10, TimeUnit.SECONDS);
+    byte[] payload = new byte[64];
+    for (int i = 0; i < count && !ended.isDone(); i++) {
+      flooder.publishWith().topic(topic).payload(payload).qos(MqttQos.AT_MOST_ONCE).send();
+    }
+    return ended.get(10, TimeUnit.SECONDS);
+  }
 }
