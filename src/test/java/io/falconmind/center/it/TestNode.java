@@ -5,12 +5,14 @@ import io.falconmind.center.app.Node;
 import io.falconmind.center.app.Settings;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real node in this JVM (embedded PostgreSQL, real MQTT and HTTP servers) on free loopback ports
@@ -73,13 +75,29 @@ public final class TestNode implements AutoCloseable {
     return TestDevice.connect(mqttPort, id, token);
   }
 
+  /**
+   * A port no one listens on, below the kernel's ephemeral range (32768 and up on Linux): a port
+   * the kernel hands out for bind(0) can be taken as the local port of an outgoing connection (a
+   * Hazelcast member connecting to another, a client) between its choice and the node's bind.
+   * Ports are handed out in turn from a random start, so nodes started together never get the same.
+   */
   public static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
+    for (int tries = 0; tries < FIRST_EPHEMERAL - FIRST_PORT; tries++) {
+      int port = FIRST_PORT + Math.floorMod(nextPort.getAndIncrement(), FIRST_EPHEMERAL - FIRST_PORT);
+      try (ServerSocket s = new ServerSocket()) {
+        s.bind(new InetSocketAddress("127.0.0.1", port));
+        return port;
+      } catch (IOException inUse) {
+        // try the next one
+      }
     }
+    throw new IllegalStateException("no free port between " + FIRST_PORT + " and " + FIRST_EPHEMERAL);
   }
+
+  private static final int FIRST_PORT = 20_000;
+  private static final int FIRST_EPHEMERAL = 32_768;
+  private static final AtomicInteger nextPort =
+      new AtomicInteger(java.util.concurrent.ThreadLocalRandom.current().nextInt(FIRST_EPHEMERAL - FIRST_PORT));
 
   private volatile boolean closed;
 
