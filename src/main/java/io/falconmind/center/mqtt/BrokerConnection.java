@@ -1,5 +1,12 @@
 package io.falconmind.center.mqtt;
 
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageFactory;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
+import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.falconmind.center.broker.Broker;
 import io.falconmind.center.broker.BrokerAccess;
 import io.falconmind.center.broker.BrokerSession;
@@ -482,7 +489,14 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
       }
     }
     try {
-      endpoint.publish(p.topic(), p.payload(), MqttQoS.valueOf(message.qos()), dup, message.retain(), packetId, props);
+      MqttQoS qos = MqttQoS.valueOf(message.qos());
+      MqttMessage publish = MqttMessageFactory.newMessage(
+          new MqttFixedHeader(MqttMessageType.PUBLISH, dup, qos, message.retain(), 0),
+          new MqttPublishVariableHeader(p.topic(), packetId, props), ((BufferInternal) p.payload()).getByteBuf());
+      if (!socket.writeBatched(publish)) {
+        ReferenceCountUtil.release(publish);
+        endpoint.publish(p.topic(), p.payload(), qos, dup, message.retain(), packetId, props);
+      }
       broker.stats().sent(p.payload().length());
     } catch (RuntimeException closing) {
       LOG.debug("publish to {} dropped: {}", clientId, closing.getMessage());
