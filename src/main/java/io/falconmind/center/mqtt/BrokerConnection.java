@@ -477,6 +477,11 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
   @Override
   public void publish(BrokerSession.Outgoing message, int packetId, boolean dup) {
     if (!endpoint.isConnected()) return;
+    if (message.qos() == 0 && socket.pendingBytes() > EndpointSocket.MAX_PENDING_QOS0_BYTES) {
+      // the client does not keep up: QoS 0 may be lost, memory may not
+      broker.stats().dropped();
+      return;
+    }
     Publication p = message.publication();
     MqttProperties props = MqttProperties.NO_PROPERTIES;
     if (v5) {

@@ -42,6 +42,12 @@ final class EndpointSocket {
 
   private static final Logger LOG = LoggerFactory.getLogger(EndpointSocket.class);
   private static final Field CONN = connField();
+  /**
+   * Bytes written to a client and not yet taken by its connection beyond which QoS 0 messages for
+   * it are dropped: a client that does not read must not fill the node's memory. Far above one
+   * burst of deliveries to a client that keeps up.
+   */
+  static final long MAX_PENDING_QOS0_BYTES = 4L << 20;
   /** How long input is discarded after a DISCONNECT, at most, before the connection is closed. */
   static final long LINGER_MS = 2_000;
 
@@ -80,6 +86,13 @@ final class EndpointSocket {
 
   boolean paused() {
     return paused;
+  }
+
+  /** Bytes written to the client that its connection has not taken yet (0 when out of reach). */
+  long pendingBytes() {
+    if (socket == null) return 0;
+    var outbound = socket.channelHandlerContext().channel().unsafe().outboundBuffer();
+    return outbound == null ? 0 : outbound.totalPendingWriteBytes();
   }
 
   /**

@@ -19,6 +19,7 @@ import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode
 import com.hivemq.client.mqtt.mqtt5.message.subscribe.Mqtt5RetainHandling;
 import com.hivemq.client.mqtt.mqtt5.message.subscribe.suback.Mqtt5SubAckReasonCode;
 import io.falconmind.center.broker.BrokerAccess;
+import io.falconmind.center.it.Eventually;
 import io.falconmind.center.it.TestNode;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
@@ -36,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -396,6 +398,39 @@ class BrokerProtocolIT {
     // it never waits for anything, so it is still sending when the node cuts it off
     assertThat(Flooder.floodBlindlyUntilCutOff(node.mqttPort, "blind-flooder", "rate/blind", 200_000))
         .isEqualTo(Mqtt5DisconnectReasonCode.MESSAGE_RATE_TOO_HIGH);
+  }
+
+  @Test
+  void qos0ForAClientThatDoesNotReadIsDroppedOthersGetEverything() throws Exception {
+    Mqtt5BlockingClient healthy = v5connected("slow-healthy");
+    var got = healthy.publishes(MqttGlobalPublishFilter.ALL);
+    healthy.subscribeWith().topicFilter("slow/#").qos(MqttQos.AT_MOST_ONCE).send();
+    double droppedBefore = metric("center_mqtt_broker_messages_dropped_total");
+    try (RawSocket stalled = RawSocket.openSmall(node.mqttPort)) {
+      stalled.connect311("slow-stalled", null, null);
+      stalled.subscribe("slow/#", false);
+      // it never reads again: about 11 MB more than its connection and the kernel take
+      Mqtt5BlockingClient pub = v5connected("slow-pub");
+      byte[] payload = new byte[60_000];
+      int total = 190;
+      for (int i = 0; i < total; i++) pub.publishWith().topic("slow/big").payload(payload).send();
+      int received = 0;
+      while (received < total) {
+        assertThat(got.receive(20, TimeUnit.SECONDS)).as("message %d for the client that reads", received).isPresent();
+        received++;
+      }
+      Eventually.until(Duration.ofSeconds(20), "QoS 0 for the stalled client to be dropped",
+          () -> metric("center_mqtt_broker_messages_dropped_total"), d -> d > droppedBefore);
+    }
+  }
+
+  private double metric(String name) {
+    for (String line : node.api.get("/metrics").body().split("\n")) {
+      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    throw new AssertionError("no " + name + " in /metrics");
   }
 
   // ---- hostile packets ----------------------------------------------------------------------

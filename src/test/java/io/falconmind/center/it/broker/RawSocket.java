@@ -25,6 +25,22 @@ final class RawSocket implements AutoCloseable {
     return new RawSocket(s);
   }
 
+  /** A socket with a small receive buffer, for a client that reads slowly or not at all. */
+  static RawSocket openSmall(int port) throws Exception {
+    Socket s = new Socket();
+    s.setReceiveBufferSize(4096);
+    s.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+    s.setSoTimeout(5_000);
+    return new RawSocket(s);
+  }
+
+  /** Subscribes (3.1.1 or 5 alike, QoS 0) and waits for the SUBACK. */
+  void subscribe(String filter, boolean v5) throws Exception {
+    byte[] body = concat(new byte[] {0, 1}, v5 ? new byte[] {0} : new byte[0]);
+    send(packet(0x82, concat(concat(body, string(filter)), new byte[] {0})));
+    if (readPacket(0x90) == null) throw new AssertionError("no SUBACK");
+  }
+
   static byte[] string(String s) {
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
     return concat(new byte[] {(byte) (b.length >> 8), (byte) b.length}, b);
