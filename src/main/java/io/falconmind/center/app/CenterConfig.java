@@ -58,6 +58,7 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Broker broker, Grpc 
    * @param maxInflight        unacknowledged QoS 1/2 messages per direction per client
    * @param maxQueuedMessages  messages waiting per session; more are dropped
    * @param maxPublishRate     PUBLISH packets per second one client may send; 0 = no limit
+   * @param maxPendingBytes    bytes waiting to go out to a client beyond which QoS 0 messages for it are dropped
    * @param maxSessionExpirySec longest time a session outlives its connection
    * @param serverKeepAliveSec keep-alive the server imposes on MQTT 5 clients asking for more; 0 = theirs
    * @param topicAliasMaximum  topic aliases an MQTT 5 client may use toward the server
@@ -65,7 +66,8 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Broker broker, Grpc 
    * @param sysIntervalSec     period of the {@code $SYS/broker/...} topics; 0 = none
    */
   public record Broker(boolean allowAnonymous, List<String> users, List<String> acl, int maxConnections,
-                       int maxInflight, int maxQueuedMessages, int maxPublishRate, long maxSessionExpirySec,
+                       int maxInflight, int maxQueuedMessages, int maxPublishRate, long maxPendingBytes,
+                       long maxSessionExpirySec,
                        int serverKeepAliveSec, int topicAliasMaximum,
                        io.falconmind.center.broker.SubscriptionTree.SharedStrategy sharedStrategy, int sysIntervalSec) {
   }
@@ -215,6 +217,7 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Broker broker, Grpc 
     Broker broker = new Broker(s.bool("mqtt.allowAnonymous"), s.list("mqtt.users"), s.list("mqtt.acl"),
         s.integer("mqtt.maxConnections", 1, 10_000_000), s.integer("mqtt.maxInflight", 1, 65535),
         s.integer("mqtt.maxQueuedMessages", 1, 10_000_000), s.integer("mqtt.maxPublishRate", 0, 10_000_000),
+        s.longValue("mqtt.maxPendingBytes", 65_536, 1L << 40),
         s.longValue("mqtt.maxSessionExpirySec", 0, 0xFFFFFFFEL), s.integer("mqtt.serverKeepAliveSec", 0, 65535),
         s.integer("mqtt.topicAliasMaximum", 0, 65535),
         io.falconmind.center.broker.SubscriptionTree.SharedStrategy.valueOf(

@@ -477,8 +477,8 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
   @Override
   public void publish(BrokerSession.Outgoing message, int packetId, boolean dup) {
     if (!endpoint.isConnected()) return;
-    if (message.qos() == 0 && socket.pendingBytes() > EndpointSocket.MAX_PENDING_QOS0_BYTES) {
-      // the client does not keep up: QoS 0 may be lost, memory may not
+    if (message.qos() == 0 && socket.pendingBytes() > broker.config().maxPendingBytes()) {
+      // the client does not keep up (mqtt.maxPendingBytes): QoS 0 may be lost, memory may not
       broker.stats().dropped();
       return;
     }

@@ -42,12 +42,6 @@ final class EndpointSocket {
 
   private static final Logger LOG = LoggerFactory.getLogger(EndpointSocket.class);
   private static final Field CONN = connField();
-  /**
-   * Bytes written to a client and not yet taken by its connection beyond which QoS 0 messages for
-   * it are dropped: a client that does not read must not fill the node's memory. Far above one
-   * burst of deliveries to a client that keeps up.
-   */
-  static final long MAX_PENDING_QOS0_BYTES = 4L << 20;
   /** How long input is discarded after a DISCONNECT, at most, before the connection is closed. */
   static final long LINGER_MS = 2_000;
 
