@@ -37,9 +37,6 @@ import io.vertx.mqtt.messages.codes.MqttUnsubAckReasonCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -243,8 +240,8 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     MqttProperties.MqttProperty<?> delay = props.getProperty(MqttPropertyType.WILL_DELAY_INTERVAL.value());
     willDelaySec = delay == null ? 0 : Integer.toUnsignedLong((Integer) delay.value());
     Buffer payload = w.getWillMessage() == null ? Buffer.buffer() : w.getWillMessage();
-    return new Publication(w.getWillTopic(), payload, w.getWillQos(), w.isWillRetain(), forwarded(props),
-        expiresAt(props), clientId);
+    return new Publication(w.getWillTopic(), payload, w.getWillQos(), w.isWillRetain(), PublishProperties.forwarded(props),
+        PublishProperties.expiresAt(props), clientId);
   }
 
   // ---- inbound ------------------------------------------------------------------------------
@@ -297,14 +294,14 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     MqttPubAckReasonCode refusal = null;
     if (!broker.access().allows(clientId, username, BrokerAccess.Access.WRITE, topic)) {
       refusal = MqttPubAckReasonCode.NOT_AUTHORIZED;
-    } else if (v5 && utf8Declared(m.properties()) && !validUtf8(m.payload())) {
+    } else if (v5 && PublishProperties.utf8Declared(m.properties()) && !PublishProperties.validUtf8(m.payload())) {
       refusal = MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID;
     }
     Future<Void> safe = Future.succeededFuture();
     if (refusal == null) {
       broker.stats().received(m.payload().length());
-      safe = broker.publish(new Publication(topic, m.payload(), qos, m.isRetain(), forwarded(m.properties()),
-          expiresAt(m.properties()), clientId));
+      safe = broker.publish(new Publication(topic, m.payload(), qos, m.isRetain(), PublishProperties.forwarded(m.properties()),
+          PublishProperties.expiresAt(m.properties()), clientId));
     } else {
       LOG.debug("publish of {} to '{}' refused: {}", clientId, topic, refusal);
     }
@@ -485,7 +482,7 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     Publication p = message.publication();
     MqttProperties props = MqttProperties.NO_PROPERTIES;
     if (v5) {
-      props = outgoingProperties(p, message.identifiers());
+      props = PublishProperties.outgoingProperties(p, message.identifiers());
       if (PacketSize.publish(p.topic(), p.payload().length(), message.qos(), props, true) > clientMaxPacket) {
         // larger than the client accepts: discarded as if delivered (MQTT 5 §3.1.2.11.4)
         broker.stats().dropped();
@@ -511,16 +508,6 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
   @Override
   public void release(int packetId) {
     if (endpoint.isConnected()) endpoint.publishRelease(packetId);
-  }
-
-  private static MqttProperties outgoingProperties(Publication p, List<Integer> identifiers) {
-    long remaining = p.remainingSeconds(System.currentTimeMillis());
-    if (identifiers.isEmpty() && remaining == 0) return p.properties();
-    MqttProperties props = new MqttProperties();
-    for (MqttProperties.MqttProperty<?> prop : p.properties().listAll()) props.add(prop);
-    if (remaining > 0) props.add(new MqttProperties.IntegerProperty(MqttPropertyType.PUBLICATION_EXPIRY_INTERVAL.value(), (int) remaining));
-    for (int id : identifiers) props.add(new MqttProperties.IntegerProperty(MqttPropertyType.SUBSCRIPTION_IDENTIFIER.value(), id));
-    return props;
   }
 
   // ---- takeover and close -------------------------------------------------------------------
@@ -563,44 +550,6 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
       }
     } catch (RuntimeException alreadyClosed) {
       // closed by the peer in the meantime
-    }
-  }
-
-  // ---- helpers ------------------------------------------------------------------------------
-
-  /** The properties a subscriber gets as the publisher set them (MQTT 5 §3.3.2.3). */
-  private static MqttProperties forwarded(MqttProperties in) {
-    if (in == null || in.isEmpty()) return MqttProperties.NO_PROPERTIES;
-    MqttProperties out = new MqttProperties();
-    for (MqttProperties.MqttProperty<?> p : in.listAll()) {
-      int id = p.propertyId();
-      if (id == MqttPropertyType.PAYLOAD_FORMAT_INDICATOR.value() || id == MqttPropertyType.CONTENT_TYPE.value()
-          || id == MqttPropertyType.RESPONSE_TOPIC.value() || id == MqttPropertyType.CORRELATION_DATA.value()
-          || id == MqttPropertyType.USER_PROPERTY.value()) {
-        out.add(p);
-      }
-    }
-    return out.isEmpty() ? MqttProperties.NO_PROPERTIES : out;
-  }
-
-  private static long expiresAt(MqttProperties props) {
-    if (props == null) return 0;
-    MqttProperties.MqttProperty<?> p = props.getProperty(MqttPropertyType.PUBLICATION_EXPIRY_INTERVAL.value());
-    return p == null ? 0 : System.currentTimeMillis() + Integer.toUnsignedLong((Integer) p.value()) * 1000;
-  }
-
-  private static boolean utf8Declared(MqttProperties props) {
-    MqttProperties.MqttProperty<?> p = props.getProperty(MqttPropertyType.PAYLOAD_FORMAT_INDICATOR.value());
-    return p != null && (Integer) p.value() == 1;
-  }
-
-  private static boolean validUtf8(Buffer payload) {
-    try {
-      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(payload.getBytes()));
-      return true;
-    } catch (CharacterCodingException e) {
-      return false;
     }
   }
 }
