@@ -25,7 +25,7 @@ public final class BrokerMetrics {
     FunctionCounter.builder("center.mqtt.broker.messages.sent", stats, BrokerStats::messagesSent)
         .description("PUBLISH packets sent to broker clients").register(registry);
     FunctionCounter.builder("center.mqtt.broker.messages.dropped", stats, BrokerStats::messagesDropped)
-        .description("Messages dropped: queue full, QoS 0 for an absent client, too large for the client")
+        .description("Messages dropped: queue full, QoS 0 for an absent client or one that does not read, too large for the client")
         .register(registry);
     FunctionCounter.builder("center.mqtt.broker.publishers.paused", stats, BrokerStats::publishersPaused)
         .description("Times a publisher was not read because its publications not yet safe filled the inflight window")

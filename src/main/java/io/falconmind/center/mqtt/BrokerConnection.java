@@ -1,11 +1,9 @@
 package io.falconmind.center.mqtt;
 
 import io.netty.handler.codec.mqtt.MqttFixedHeader;
-import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageFactory;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
-import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.falconmind.center.broker.Broker;
 import io.falconmind.center.broker.BrokerAccess;
@@ -83,7 +81,10 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
   }
   /** QoS 1 publications in {@link #acks}: with those awaiting PUBREL, what counts against the Receive Maximum. */
   private int unackedQos1;
-  /** Paused while {@link #acks} fills the inflight window (3.1.1 clients, which have no Receive Maximum). */
+  /**
+   * The connection: paused while {@link #acks} fills the inflight window (3.1.1 clients, which have
+   * no Receive Maximum), written to in batches, closed after a DISCONNECT so the client reads it.
+   */
   private final EndpointSocket socket;
   /** The connection's pipeline failed (a malformed or oversize packet): Vert.x closes it. */
   private boolean pipelineFailed;
@@ -492,11 +493,12 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     }
     try {
       MqttQoS qos = MqttQoS.valueOf(message.qos());
-      MqttMessage publish = MqttMessageFactory.newMessage(
-          new MqttFixedHeader(MqttMessageType.PUBLISH, dup, qos, message.retain(), 0),
-          new MqttPublishVariableHeader(p.topic(), packetId, props), ((BufferInternal) p.payload()).getByteBuf());
-      if (!socket.writeBatched(publish)) {
-        ReferenceCountUtil.release(publish);
+      if (socket.canWriteBatched()) {
+        // the payload is shared, not copied: a buffer of its own per write, over the same bytes
+        socket.writeBatched(MqttMessageFactory.newMessage(
+            new MqttFixedHeader(MqttMessageType.PUBLISH, dup, qos, message.retain(), 0),
+            new MqttPublishVariableHeader(p.topic(), packetId, props), ((BufferInternal) p.payload()).getByteBuf()));
+      } else {
         endpoint.publish(p.topic(), p.payload(), qos, dup, message.retain(), packetId, props);
       }
       broker.stats().sent(p.payload().length());

@@ -24,6 +24,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The connection under a client's endpoint, for what vertx-mqtt offers no way to do:
  * <ul>
+ *   <li>write deliveries without a flush each, and flush them together;</li>
+ *   <li>tell how many bytes wait to go out to the client, so that one that does not read is not
+ *   sent more QoS 0 messages than {@code mqtt.maxPendingBytes};</li>
  *   <li>stop and restart reading it, so that a client sending faster than its publications are
  *   made safe is held back by TCP flow control rather than by the node's memory (an MQTT 3.1.1
  *   client has no Receive Maximum to keep it within the inflight window);</li>
@@ -89,16 +92,18 @@ final class EndpointSocket {
     return outbound == null ? 0 : outbound.totalPendingWriteBytes();
   }
 
+  /** Whether {@link #writeBatched} may be called: the socket is in reach and this is its event loop. */
+  boolean canWriteBatched() {
+    return socket != null && socket.channelHandlerContext().executor().inEventLoop();
+  }
+
   /**
    * Writes {@code message} and flushes it with whatever else is written before the tasks already
    * queued on the connection's event loop have run: a burst of deliveries to one client costs one
-   * system call, not one each. False when the socket is out of reach or this is not its event
-   * loop; the caller then writes as vertx-mqtt does.
+   * system call, not one each. Only when {@link #canWriteBatched()}.
    */
-  boolean writeBatched(Object message) {
-    if (socket == null) return false;
+  void writeBatched(Object message) {
     ChannelHandlerContext ctx = socket.channelHandlerContext();
-    if (!ctx.executor().inEventLoop()) return false;
     ctx.write(message, ctx.voidPromise());
     if (!flushScheduled) {
       flushScheduled = true;
@@ -107,7 +112,6 @@ final class EndpointSocket {
         ctx.flush();
       });
     }
-    return true;
   }
 
   /**

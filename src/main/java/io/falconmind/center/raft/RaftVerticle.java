@@ -110,14 +110,15 @@ public final class RaftVerticle extends VerticleBase {
   private final ControlPolicy policy;
   private final ControlSnapshot initial;
 
-  /** A reply that waits until its entry is persisted (or, for forwarded results, applied here). */
   /** A proposal waiting for a leader to be known again, until {@code waitUntil} (nanoTime). */
   private record AwaitingLeader(Message<Command> message, long waitUntil) {
   }
 
+  /** A proposal forwarded to {@code leader}, waiting for its answer. */
   private record Forwarded(String leader, Message<Command> message) {
   }
 
+  /** A reply that waits until its entry is persisted (or, for forwarded results, applied here). */
   private record Waiter(Runnable done, java.util.function.Consumer<ControlException> failed, long sinceNanos) {
   }
 

@@ -71,6 +71,16 @@ public final class TestNode implements AutoCloseable {
     }
   }
 
+  /** The value of a counter or gauge on this node's {@code /metrics} (its first series). */
+  public double metric(String name) {
+    for (String line : api.get("/metrics").body().split("\n")) {
+      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    throw new AssertionError("no " + name + " in /metrics");
+  }
+
   public TestDevice device(String id, String token) {
     return TestDevice.connect(mqttPort, id, token);
   }

@@ -573,7 +573,7 @@ class BrokerClusterIT {
     var got = subscribed(sub, "hold/#", MqttQos.AT_LEAST_ONCE);
     Mqtt5BlockingClient probe = connected(nodes.get(1), "hold-probe");
     awaitRoute(probe, "hold/probe", got);
-    double pausedBefore = publishersPaused(nodes.get(1));
+    double pausedBefore = nodes.get(1).metric("center_mqtt_broker_publishers_paused_total");
 
     List<Integer> acked = new ArrayList<>();
     try (RawSocket raw = RawSocket.open(nodes.get(1).mqttPort)) {
@@ -597,17 +597,8 @@ class BrokerClusterIT {
     assertThat(acked).as("PUBACKs in the order of the publications").isEqualTo(expected);
     assertThat(receive(got, total)).as("delivered once each, in order").isEqualTo(messages);
     assertNothingMore(got);
-    assertThat(publishersPaused(nodes.get(1))).as("the publisher was held back").isGreaterThan(pausedBefore);
-  }
-
-  private static double publishersPaused(TestNode node) {
-    String metrics = node.api.get("/metrics").body();
-    for (String line : metrics.split("\n")) {
-      if (line.startsWith("center_mqtt_broker_publishers_paused_total")) {
-        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      }
-    }
-    throw new AssertionError("no center_mqtt_broker_publishers_paused_total in /metrics");
+    assertThat(nodes.get(1).metric("center_mqtt_broker_publishers_paused_total")).as("the publisher was held back")
+        .isGreaterThan(pausedBefore);
   }
 
   @Test

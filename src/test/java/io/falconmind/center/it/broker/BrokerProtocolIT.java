@@ -405,7 +405,7 @@ class BrokerProtocolIT {
     Mqtt5BlockingClient healthy = v5connected("slow-healthy");
     var got = healthy.publishes(MqttGlobalPublishFilter.ALL);
     healthy.subscribeWith().topicFilter("slow/#").qos(MqttQos.AT_MOST_ONCE).send();
-    double droppedBefore = metric("center_mqtt_broker_messages_dropped_total");
+    double droppedBefore = node.metric("center_mqtt_broker_messages_dropped_total");
     try (RawSocket stalled = RawSocket.openSmall(node.mqttPort)) {
       stalled.connect311("slow-stalled", null, null);
       stalled.subscribe("slow/#", false);
@@ -420,17 +420,8 @@ class BrokerProtocolIT {
         received++;
       }
       Eventually.until(Duration.ofSeconds(20), "QoS 0 for the stalled client to be dropped",
-          () -> metric("center_mqtt_broker_messages_dropped_total"), d -> d > droppedBefore);
+          () -> node.metric("center_mqtt_broker_messages_dropped_total"), d -> d > droppedBefore);
     }
-  }
-
-  private double metric(String name) {
-    for (String line : node.api.get("/metrics").body().split("\n")) {
-      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
-        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      }
-    }
-    throw new AssertionError("no " + name + " in /metrics");
   }
 
   // ---- hostile packets ----------------------------------------------------------------------
