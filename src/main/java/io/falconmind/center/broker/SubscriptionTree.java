@@ -192,9 +192,8 @@ public final class SubscriptionTree {
                            Predicate<String> groups) {
     Map<String, Match> merged = new HashMap<>();
     List<Match> shared = null;
-    String[] parts = topic.split("/", -1);
     List<Level> hits = new ArrayList<>();
-    collect(root, parts, 0, topic.startsWith("$"), hits);
+    collect(root, topic, 0, topic.startsWith("$"), hits);
     for (Level level : hits) {
       if (ordinary) {
         for (Map.Entry<String, Subscription> e : level.subscribers.entrySet()) {
@@ -221,18 +220,24 @@ public final class SubscriptionTree {
     return out;
   }
 
-  private static void collect(Level level, String[] parts, int i, boolean dollar, List<Level> hits) {
-    boolean top = i == 0;
+  /**
+   * Adds the levels under {@code level} whose subscriptions match the rest of {@code topic}, from
+   * {@code start} (the start of a level; past the end once the topic has no more levels).
+   */
+  private static void collect(Level level, String topic, int start, boolean dollar, List<Level> hits) {
+    boolean top = start == 0;
     Level hash = top && dollar ? null : level.children.get("#");
     if (hash != null) hits.add(hash);
-    if (i == parts.length) {
+    if (start > topic.length()) {
       hits.add(level);
       return;
     }
-    Level exact = level.children.get(parts[i]);
-    if (exact != null) collect(exact, parts, i + 1, dollar, hits);
+    int slash = topic.indexOf('/', start);
+    int end = slash < 0 ? topic.length() : slash;
+    Level exact = level.children.get(topic.substring(start, end));
+    if (exact != null) collect(exact, topic, end + 1, dollar, hits);
     Level plus = top && dollar ? null : level.children.get("+");
-    if (plus != null) collect(plus, parts, i + 1, dollar, hits);
+    if (plus != null) collect(plus, topic, end + 1, dollar, hits);
   }
 
   private Member pick(Group g, String publisher, Predicate<String> available) {

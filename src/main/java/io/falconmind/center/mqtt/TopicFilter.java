@@ -47,18 +47,32 @@ public final class TopicFilter {
     return true;
   }
 
-  /** Whether a topic name matches a (valid) filter. */
+  /**
+   * Whether a topic name matches a (valid) filter. Walks both strings level by level without
+   * splitting them: it runs for every publication (access rules, retained messages).
+   */
   public static boolean matches(String filter, String topic) {
     if (topic.startsWith("$") && (filter.startsWith("+") || filter.startsWith("#"))) return false;
-    String[] f = filter.split("/", -1);
-    String[] t = topic.split("/", -1);
-    int i = 0;
-    for (; i < f.length; i++) {
-      if (f[i].equals("#")) return true;
-      if (i >= t.length) return false;
-      if (!f[i].equals("+") && !f[i].equals(t[i])) return false;
+    int f = 0; // start of the filter's current level
+    int t = 0; // start of the topic's current level; past its end once the topic has no more levels
+    while (true) {
+      int fEnd = levelEnd(filter, f);
+      int fLength = fEnd - f;
+      if (fLength == 1 && filter.charAt(f) == '#') return true; // the rest, the parent level included
+      if (t > topic.length()) return false;
+      int tEnd = levelEnd(topic, t);
+      boolean plus = fLength == 1 && filter.charAt(f) == '+';
+      if (!plus && (tEnd - t != fLength || !filter.regionMatches(f, topic, t, fLength))) return false;
+      if (fEnd == filter.length()) return tEnd == topic.length();
+      f = fEnd + 1;
+      t = tEnd + 1;
     }
-    return i == t.length;
+  }
+
+  /** Where the level starting at {@code start} ends: the next {@code /}, or the end of {@code s}. */
+  private static int levelEnd(String s, int start) {
+    int slash = s.indexOf('/', start);
+    return slash < 0 ? s.length() : slash;
   }
 
   private static boolean tooLong(String s) {

@@ -1,5 +1,7 @@
 package io.falconmind.center.broker;
 
+import io.falconmind.center.mqtt.TopicFilter;
+import io.falconmind.center.mqtt.TopicStrings;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -35,6 +37,18 @@ class SubscriptionTreeTest {
     assertThat(clients("a//c")).containsExactlyInAnyOrder("plus", "hash", "empty-level");
     assertThat(clients("a/b/c/d")).containsExactly("hash");
     assertThat(clients("b/b/c")).isEmpty();
+  }
+
+  /** Every filter of up to three levels over a small alphabet, one client each, against every topic. */
+  @Test
+  void matchesExactlyTheFiltersThatMatchTheTopic() {
+    List<String> filters = TopicStrings.everyJoin(List.of("", "a", "+", "#", "$x"), 3).stream()
+        .filter(TopicFilter::isValidFilter).toList();
+    for (String f : filters) tree.subscribe(f, sub(f, 0));
+    for (String topic : TopicStrings.everyJoin(List.of("", "a", "b", "$x"), 4)) {
+      List<String> expected = filters.stream().filter(f -> TopicFilter.matches(f, topic)).toList();
+      assertThat(clients(topic)).as(topic).containsExactlyInAnyOrderElementsOf(expected);
+    }
   }
 
   @Test

@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.util.List;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 class TopicFilterTest {
@@ -28,9 +30,48 @@ class TopicFilterTest {
       "+, a/b, false",
       "a/b, a/b/c, false",
       "a/b/c, a/b, false",
+      "a/#, a/, true",
+      "a/+, a, false",
+      "+/+, /, true",
+      "/+, /x, true",
+      "+, '', true",
+      "ab, a, false",
+      "a, ab, false",
+      "$SYS/+, $SYS/x, true",
+      "a/+/#, a/b, true",
   })
   void matchesLikeTheSpecification(String filter, String topic, boolean expected) {
     assertThat(TopicFilter.matches(filter, topic)).isEqualTo(expected);
+  }
+
+  /**
+   * Every filter and topic of up to four levels over a small alphabet, against the definition:
+   * split both into levels and compare them one by one.
+   */
+  @Test
+  void agreesWithTheLevelByLevelDefinitionEverywhere() {
+    List<String> topics = TopicStrings.everyJoin(List.of("", "a", "b", "ab", "$x"), 4);
+    List<String> filters = TopicStrings.everyJoin(List.of("", "a", "ab", "+", "#", "$x"), 4).stream()
+        .filter(TopicFilter::isValidFilter).toList();
+    int checked = 0;
+    for (String f : filters) {
+      for (String t : topics) {
+        assertThat(TopicFilter.matches(f, t)).as("%s matches %s", f, t).isEqualTo(byLevels(f, t));
+        checked++;
+      }
+    }
+    assertThat(checked).isGreaterThan(100_000);
+  }
+
+  private static boolean byLevels(String filter, String topic) {
+    if (topic.startsWith("$") && (filter.startsWith("+") || filter.startsWith("#"))) return false;
+    String[] f = filter.split("/", -1);
+    String[] t = topic.split("/", -1);
+    for (int i = 0; i < f.length; i++) {
+      if (f[i].equals("#")) return true;
+      if (i >= t.length || !f[i].equals("+") && !f[i].equals(t[i])) return false;
+    }
+    return f.length == t.length;
   }
 
   @Test
