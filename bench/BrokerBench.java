@@ -23,11 +23,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * bench/broker-bench.sh). Modes:
  * <ul>
  *   <li>{@code load --host H --port P --label L [--step-sec S] [--qos 0,1] [--scenarios fan-in,fan-out,pairs]
- *       [--pub-port P2] [--persistent-subscribers]}: the same scenarios against any MQTT 3.1.1 broker,
+ *       [--pub-port P2] [--persistent-subscribers] [--broker-pid PID]}: the same scenarios against any MQTT 3.1.1 broker,
  *       publishers on {@code P2} when given (another node of a cluster), subscribers with clean
  *       session false when asked; one line per step, tab-separated: label, scenario, qos, offered
  *       msgs/s, delivered msgs/s, p50 ms, p99 ms, lost, then p50 and p99 ms from publish to the
- *       publisher's PUBACK (NaN at QoS 0);</li>
+ *       publisher's PUBACK (NaN at QoS 0), and the broker process's CPU time in the measured window
+ *       per delivery, in microseconds (NaN without {@code --broker-pid});</li>
  *   <li>{@code moquette --port P}: runs Moquette (in memory, anonymous) until killed;</li>
  *   <li>{@code connections --port P --count N --sources 127.0.0.2,127.0.0.3}: opens N idle MQTT
  *       connections (raw CONNECT, keep-alive 0) from those source addresses, prints how many the
@@ -112,8 +113,27 @@ public final class BrokerBench {
   }
 
   /** Where a step's clients connect: subscribers to one port, publishers to another (another node). */
-  private record Ports(String host, int subscribers, int publishers, boolean persistentSubscribers) {
+  private record Ports(String host, int subscribers, int publishers, boolean persistentSubscribers, long brokerPid) {
   }
+
+  /**
+   * CPU time a process has used so far, in clock ticks (user + system, from /proc/PID/stat); -1
+   * when there is no such process to read.
+   */
+  private static long cpuTicks(long pid) {
+    if (pid <= 0) return -1;
+    try {
+      String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+      // the command name (field 2) may hold spaces: count fields from after its closing parenthesis
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    } catch (java.io.IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** USER_HZ, the unit of /proc/PID/stat's times; 100 on every Linux this runs on. */
+  private static final double TICKS_PER_SECOND = 100.0;
 
   private static void load(String[] args) throws Exception {
     String host = arg(args, "--host", "127.0.0.1");
@@ -126,7 +146,7 @@ public final class BrokerBench {
     List<Integer> rates = new ArrayList<>();
     for (String r : arg(args, "--rates", "10000,30000").split(",")) rates.add(Integer.parseInt(r));
     Ports ports = new Ports(host, port, Integer.parseInt(arg(args, "--pub-port", String.valueOf(port))),
-        List.of(args).contains("--persistent-subscribers"));
+        List.of(args).contains("--persistent-subscribers"), Long.parseLong(arg(args, "--broker-pid", "0")));
     for (String scenario : scenarios) {
       for (String q : qosList) {
         MqttQos qos = q.equals("1") ? MqttQos.AT_LEAST_ONCE : MqttQos.AT_MOST_ONCE;
@@ -214,7 +234,9 @@ public final class BrokerBench {
     acks.reset();
     rec.recording = true;
     long start = System.nanoTime();
+    long cpuStart = cpuTicks(ports.brokerPid());
     TimeUnit.SECONDS.sleep(stepSec);
+    long cpuEnd = cpuTicks(ports.brokerPid());
     rec.recording = false;
     double seconds = (System.nanoTime() - start) / 1e9;
     ticker.shutdown();
@@ -226,9 +248,12 @@ public final class BrokerBench {
       TimeUnit.MILLISECONDS.sleep(20);
     }
     long got = rec.received.get();
-    System.out.printf("%s\t%s\tQoS %d\t%d\t%.0f\t%.2f\t%.2f\t%d\t%.2f\t%.2f%n", label, scenario, qos.getCode(), rate,
-        got / seconds, rec.percentileMs(0.50), rec.percentileMs(0.99), Math.max(0, expected - got),
-        acks.percentileMs(0.50), acks.percentileMs(0.99));
+    // the broker's CPU time in the measured window per delivery (NaN without --broker-pid)
+    double cpuMicrosPerDelivery = cpuStart < 0 || cpuEnd < 0 || got == 0 ? Double.NaN
+        : (cpuEnd - cpuStart) / TICKS_PER_SECOND * 1e6 / got;
+    System.out.printf("%s\t%s\tQoS %d\t%d\t%.0f\t%.2f\t%.2f\t%d\t%.2f\t%.2f\t%.1f%n", label, scenario, qos.getCode(),
+        rate, got / seconds, rec.percentileMs(0.50), rec.percentileMs(0.99), Math.max(0, expected - got),
+        acks.percentileMs(0.50), acks.percentileMs(0.99), cpuMicrosPerDelivery);
     List<CompletableFuture<Void>> closing = new ArrayList<>();
     for (Mqtt3AsyncClient c : pubs) closing.add(c.disconnect());
     for (Mqtt3AsyncClient c : subs) closing.add(c.disconnect());

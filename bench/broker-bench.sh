@@ -21,6 +21,7 @@ NODE_HEAP=${NODE_HEAP:-2g}
 NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-}       # more JVM options for this project's node (e.g. a GC)
 BROKERS=${BROKERS:-ours,mosquitto,moquette}
 REPEATS=${REPEATS:-1}                    # measured runs of every step per broker, to see the spread
+WARMUP_SEC=${WARMUP_SEC:-5}              # unmeasured warm-up of every scenario and QoS, before each run
 OURS_PORT=${OURS_PORT:-11883}
 MOSQUITTO_PORT=${MOSQUITTO_PORT:-11884}
 MOQUETTE_PORT=${MOQUETTE_PORT:-11885}
@@ -83,47 +84,49 @@ stop_pid() {
 
 RESULTS="$RUN_DIR/results.tsv"
 : > "$RESULTS"
-run_load() {
+run_load() { # port label pid
   # the same short unmeasured warm-up for every broker (a JVM broker compiles its hot paths first)
-  "${BENCH[@]}" load --port "$1" --label warm-up --step-sec 2 --rates 10000 --clients "$CLIENTS" \
+  "${BENCH[@]}" load --port "$1" --label warm-up --step-sec "$WARMUP_SEC" --rates 10000 --clients "$CLIENTS" \
     --scenarios "$SCENARIOS" --qos "$QOS" >/dev/null 2>&1
-  for _ in $(seq 1 "$REPEATS"); do
-    "${BENCH[@]}" load --port "$1" --label "$2" --step-sec "$STEP_SEC" --rates "$RATES" --clients "$CLIENTS" \
-      --scenarios "$SCENARIOS" --qos "$QOS" 2>/dev/null | tee -a "$RESULTS"
-  done
+  "${BENCH[@]}" load --port "$1" --label "$2" --step-sec "$STEP_SEC" --rates "$RATES" --clients "$CLIENTS" \
+    --scenarios "$SCENARIOS" --qos "$QOS" --broker-pid "$3" 2>/dev/null | tee -a "$RESULTS"
 }
 
 wanted() { [[ ",$BROKERS," == *",$1,"* ]]; }
 
+# Every repeat starts each broker afresh, one after the other, so a drift of the machine over the
+# run (other load, its clock) falls on every broker alike instead of on whichever ran last.
+for REPEAT in $(seq 1 "$REPEATS"); do
 if wanted ours; then
-echo "== this project's broker (port $OURS_PORT)"
+echo "== this project's broker (port $OURS_PORT), run $REPEAT of $REPEATS"
 start_ours
-run_load "$OURS_PORT" falconmind
+run_load "$OURS_PORT" falconmind "$OURS_PID"
 stop_pid "$OURS_PID"
 rm -rf "$RUN_DIR/data"
 fi
 
 if wanted mosquitto; then
-echo "== mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}') (port $MOSQUITTO_PORT)"
+echo "== mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}') (port $MOSQUITTO_PORT), run $REPEAT of $REPEATS"
 printf 'listener %s 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\nmax_queued_messages 1000000\nmax_inflight_messages 0\n' \
   "$MOSQUITTO_PORT" > "$RUN_DIR/mosquitto.conf"
 "$MOSQUITTO" -c "$RUN_DIR/mosquitto.conf" > "$RUN_DIR/mosquitto.log" 2>&1 &
 MOSQ_PID=$!
 PIDS+=("$MOSQ_PID")
 wait_port "$MOSQUITTO_PORT"
-run_load "$MOSQUITTO_PORT" mosquitto
+run_load "$MOSQUITTO_PORT" mosquitto "$MOSQ_PID"
 stop_pid "$MOSQ_PID"
 fi
 
 if wanted moquette; then
-echo "== moquette 0.17 (port $MOQUETTE_PORT)"
+echo "== moquette 0.17 (port $MOQUETTE_PORT), run $REPEAT of $REPEATS"
 "${BENCH[@]}" moquette --port "$MOQUETTE_PORT" > "$RUN_DIR/moquette.log" 2>&1 &
 MOQ_PID=$!
 PIDS+=("$MOQ_PID")
 wait_port "$MOQUETTE_PORT"
-run_load "$MOQUETTE_PORT" moquette
+run_load "$MOQUETTE_PORT" moquette "$MOQ_PID"
 stop_pid "$MOQ_PID"
 fi
+done
 
 echo "== idle connections held by one node"
 LIMIT=$(ulimit -n)
@@ -151,18 +154,52 @@ echo "$HELD_LINE; heap after GC ${HEAP_BEFORE} KiB -> ${HEAP_AFTER} KiB: ${PER_C
 {
   echo "# Broker benchmark, $(date -u +'%F %H:%M') UTC"
   echo
-  echo "Command: \`RATES=$RATES STEP_SEC=$STEP_SEC CLIENTS=$CLIENTS SCENARIOS=$SCENARIOS QOS=$QOS BROKERS=$BROKERS REPEATS=$REPEATS${NODE_JAVA_OPTS:+ NODE_JAVA_OPTS='$NODE_JAVA_OPTS'}${CONNECTIONS:+ CONNECTIONS=$CONNECTIONS} bench/broker-bench.sh\`"
+  echo "Command: \`RATES=$RATES STEP_SEC=$STEP_SEC CLIENTS=$CLIENTS SCENARIOS=$SCENARIOS QOS=$QOS BROKERS=$BROKERS REPEATS=$REPEATS WARMUP_SEC=$WARMUP_SEC${NODE_JAVA_OPTS:+ NODE_JAVA_OPTS='$NODE_JAVA_OPTS'}${CONNECTIONS:+ CONNECTIONS=$CONNECTIONS} bench/broker-bench.sh\`"
   echo
   echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB;" \
     "$(java -version 2>&1 | head -1); mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}'), moquette 0.17."
   echo "Every broker ran alone with the load generator on the same machine (one JVM, HiveMQ MQTT 3.1.1 client, 64-byte"
   echo "payloads carrying their send time; latency is publish to delivery). \"Offered\" counts deliveries per second: in"
   echo "fan-out the one publisher sends offered / $CLIENTS. \"Lost\" is what was sent in the window and not delivered within 5 s after it."
-  echo "Before its measured steps, every broker gets the same unmeasured warm-up (each scenario and QoS, 2 s at 10,000/s)."
+  echo "Before its measured steps, every broker gets the same unmeasured warm-up (each scenario and QoS, $WARMUP_SEC s at 10,000/s)."
   echo
-  echo "| scenario | QoS | offered/s | broker | delivered/s | p50 ms | p99 ms | lost |"
-  echo "|---|---|---|---|---|---|---|---|"
-  sort -t$'\t' -k2,2 -k3,3 -k4,4n -s "$RESULTS" | awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $1, $5, $6, $7, $8}'
+  echo "\"CPU µs/msg\" is the broker process's CPU time (user + system, from /proc) in the measured window per delivery."
+  if (( REPEATS > 1 )); then
+    echo "Runs were interleaved: each of the $REPEATS rounds started every broker afresh, one after the other."
+    echo
+    echo "Median over the $REPEATS runs of each step (the runs themselves follow):"
+    echo
+    echo "| scenario | QoS | offered/s | broker | delivered/s | p50 ms | p99 ms | CPU µs/msg | p99 ms of the runs |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    awk -F'\t' '
+      function median(key, col,    n, i, j, t, a) {
+        n = count[key]
+        for (i = 1; i <= n; i++) a[i] = val[key, i, col] + 0
+        for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+      }
+      {
+        key = $2 "\t" $3 "\t" $4 "\t" $1
+        n = ++count[key]
+        val[key, n, 5] = $5; val[key, n, 6] = $6; val[key, n, 7] = $7; val[key, n, 11] = $11
+        runs[key] = runs[key] (n > 1 ? ", " : "") $7
+      }
+      END {
+        for (key in count) {
+          split(key, k, "\t")
+          printf "%s\t%s\t%s\t%s\t%.0f\t%.2f\t%.2f\t%.1f\t%s\n", k[1], k[2], k[3], k[4], median(key, 5), median(key, 6),
+            median(key, 7), median(key, 11), runs[key]
+        }
+      }' "$RESULTS" | sort -t$'\t' -k1,1 -k2,2 -k3,3n -k4,4 \
+      | awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9}'
+    echo
+    echo "Every run:"
+  fi
+  echo
+  echo "| scenario | QoS | offered/s | broker | delivered/s | p50 ms | p99 ms | lost | CPU µs/msg |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  sort -t$'\t' -k2,2 -k3,3 -k4,4n -k1,1 -s "$RESULTS" \
+    | awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $1, $5, $6, $7, $8, $11}'
   echo
   echo "Idle connections (one node, anonymous MQTT 3.1.1 CONNECT, clean session, keep-alive 0): **$HELD held**;"
   echo "node heap after GC ${HEAP_BEFORE} KiB before, ${HEAP_AFTER} KiB after: **about ${PER_CONN} bytes per connection**."
