@@ -38,9 +38,11 @@ final class ConnectAuthenticator {
 
   Future<Device> authenticate(MqttEndpoint endpoint) {
     MqttAuth auth = endpoint.auth();
-    if (auth == null || auth.getUsername() == null || auth.getPassword() == null) {
-      return refuse(ConnectRefusal.MISSING_CREDENTIALS, "username and password are required");
+    if (auth == null || auth.getUsername() == null) {
+      // no identity at all: not a wrong name or password but a client that may not connect as it is
+      return refuse(ConnectRefusal.NOT_AUTHORIZED, "anonymous clients are not allowed");
     }
+    if (auth.getPassword() == null) return refuse(ConnectRefusal.MISSING_CREDENTIALS, "a password is required");
     String deviceId = auth.getUsername();
     if (!deviceId.equals(endpoint.clientIdentifier())) {
       return refuse(ConnectRefusal.CLIENT_ID_MISMATCH, "client id must equal the username (the device id)");

@@ -21,7 +21,7 @@ final class ReasonCodes {
 
   /** Why a CONNECT is refused. */
   enum ConnectRefusal {
-    /** No username or no password. */
+    /** A username without a password. */
     MISSING_CREDENTIALS,
     /** No device with that id. */
     UNKNOWN_DEVICE,
@@ -31,7 +31,7 @@ final class ReasonCodes {
     CLIENT_ID_MISMATCH,
     /** The control plane could not be asked. */
     SERVER_UNAVAILABLE,
-    /** Broker: wrong or missing username/password, or anonymous clients are not allowed. */
+    /** No username while anonymous clients are not allowed. */
     NOT_AUTHORIZED,
     /** The node holds {@code mqtt.maxConnections} connections already. */
     QUOTA_EXCEEDED

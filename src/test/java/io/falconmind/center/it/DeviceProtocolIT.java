@@ -101,7 +101,7 @@ class DeviceProtocolIT {
     String token = register(id);
     assertThat(connackCode(id, id, "wrong")).isEqualTo(Mqtt5ConnAckReasonCode.BAD_USER_NAME_OR_PASSWORD);
     assertThat(connackCode(id + "-ghost", id + "-ghost", token)).isEqualTo(Mqtt5ConnAckReasonCode.BAD_USER_NAME_OR_PASSWORD);
-    assertThat(connackCode(id, null, null)).isEqualTo(Mqtt5ConnAckReasonCode.BAD_USER_NAME_OR_PASSWORD);
+    assertThat(connackCode(id, null, null)).as("no credentials at all").isEqualTo(Mqtt5ConnAckReasonCode.NOT_AUTHORIZED);
     assertThat(connackCode(id + "-other", id, token)).isEqualTo(Mqtt5ConnAckReasonCode.NOT_AUTHORIZED);
     assertThat(node.api.device(id).getString("state")).isEqualTo("OFFLINE");
   }
@@ -114,6 +114,7 @@ class DeviceProtocolIT {
     String token = register(id);
     assertThat(pahoConnectCode(id, id, "wrong")).isEqualTo(MqttException.REASON_CODE_FAILED_AUTHENTICATION);
     assertThat(pahoConnectCode(id + "y", id, token)).isEqualTo(MqttException.REASON_CODE_NOT_AUTHORIZED);
+    assertThat(pahoConnectCode(id, null, null)).as("no credentials at all").isEqualTo(MqttException.REASON_CODE_NOT_AUTHORIZED);
     MqttClient ok = paho(id, id, token);
     assertThat(ok.isConnected()).isTrue();
     node.api.awaitDeviceState(id, "ONLINE", WAIT);
@@ -627,7 +628,7 @@ class DeviceProtocolIT {
     MqttConnectOptions o = new MqttConnectOptions();
     o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
     o.setUserName(username);
-    o.setPassword(password.toCharArray());
+    if (password != null) o.setPassword(password.toCharArray());
     o.setAutomaticReconnect(false);
     c.connect(o);
     resources.add(() -> {

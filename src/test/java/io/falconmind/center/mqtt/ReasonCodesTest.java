@@ -20,6 +20,8 @@ class ReasonCodesTest {
     assertThat(ReasonCodes.connack(ConnectRefusal.CLIENT_ID_MISMATCH, 4).byteValue()).isEqualTo((byte) 0x05);
     assertThat(ReasonCodes.connack(ConnectRefusal.BAD_TOKEN, 5).byteValue()).isEqualTo((byte) 0x86);
     assertThat(ReasonCodes.connack(ConnectRefusal.CLIENT_ID_MISMATCH, 5).byteValue()).isEqualTo((byte) 0x87);
+    assertThat(ReasonCodes.connack(ConnectRefusal.NOT_AUTHORIZED, 4).byteValue()).isEqualTo((byte) 0x05);
+    assertThat(ReasonCodes.connack(ConnectRefusal.NOT_AUTHORIZED, 5).byteValue()).isEqualTo((byte) 0x87);
     assertThat(ReasonCodes.connack(ConnectRefusal.SERVER_UNAVAILABLE, 5).byteValue()).isEqualTo((byte) 0x88);
   }
 
