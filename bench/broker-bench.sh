@@ -174,10 +174,13 @@ echo "$HELD_LINE; heap after GC ${HEAP_BEFORE} KiB -> ${HEAP_AFTER} KiB: ${PER_C
     awk -F'\t' '
       function median(key, col,    n, i, j, t, a) {
         n = count[key]
-        for (i = 1; i <= n; i++) a[i] = val[key, i, col] + 0
+        # a step that delivered nothing in its window has no latency (NaN): it counts as the slowest
+        for (i = 1; i <= n; i++) a[i] = (val[key, i, col] == "NaN") ? 1e300 : val[key, i, col] + 0
         for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
         return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
       }
+      function ms(v) { return (v >= 1e300) ? "none" : sprintf("%.2f", v) }
+      function cpu(v) { return (v >= 1e300) ? "none" : sprintf("%.1f", v) }
       {
         key = $2 "\t" $3 "\t" $4 "\t" $1
         n = ++count[key]
@@ -187,8 +190,8 @@ echo "$HELD_LINE; heap after GC ${HEAP_BEFORE} KiB -> ${HEAP_AFTER} KiB: ${PER_C
       END {
         for (key in count) {
           split(key, k, "\t")
-          printf "%s\t%s\t%s\t%s\t%.0f\t%.2f\t%.2f\t%.1f\t%s\n", k[1], k[2], k[3], k[4], median(key, 5), median(key, 6),
-            median(key, 7), median(key, 11), runs[key]
+          printf "%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\n", k[1], k[2], k[3], k[4], median(key, 5), ms(median(key, 6)),
+            ms(median(key, 7)), cpu(median(key, 11)), runs[key]
         }
       }' "$RESULTS" | sort -t$'\t' -k1,1 -k2,2 -k3,3n -k4,4 \
       | awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9}'
