@@ -417,6 +417,10 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
           v5 ? option.retainHandling().value() : 0, identifier));
       codes.add(MqttSubAckReasonCode.qosGranted(MqttQoS.valueOf(qos)));
     }
+    // in force before the SUBACK can reach the client: a message published once it has the SUBACK
+    // must match (the SUBACK is not always held back until the end of this read). Retained messages
+    // still follow the SUBACK: offered to the session, they are written by a task that runs after this.
+    for (Subscription s : granted) broker.subscribe(session, s);
     if (v5) {
       endpoint.subscribeAcknowledge(m.messageId(), codes, MqttProperties.NO_PROPERTIES);
     } else {
@@ -424,7 +428,6 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
       for (MqttSubAckReasonCode c : codes) qos.add(ReasonCodes.subackV3(c));
       endpoint.subscribeAcknowledge(m.messageId(), qos);
     }
-    for (Subscription s : granted) broker.subscribe(session, s);
   }
 
   private MqttSubAckReasonCode subackRefusal(MqttSubAckReasonCode code) {

@@ -120,6 +120,29 @@ class BrokerProtocolIT {
 
   // ---- QoS, retained, $ ---------------------------------------------------------------------
 
+  /**
+   * A message published as soon as the subscriber has its SUBACK reaches it: the subscription is
+   * in force before the SUBACK goes out. The publisher and the subscriber each have two
+   * connections, so that some rounds cross the node's event loops.
+   */
+  @Test
+  void aSubscriptionIsInForceOnceItsSubackArrives() {
+    List<Mqtt5BlockingClient> subs = List.of(v5connected("suback-sub-a"), v5connected("suback-sub-b"));
+    List<Mqtt5BlockingClient> pubs = List.of(v5connected("suback-pub-a"), v5connected("suback-pub-b"));
+    for (int i = 0; i < 200; i++) {
+      Mqtt5BlockingClient sub = subs.get(i % 2);
+      var got = sub.publishes(MqttGlobalPublishFilter.SUBSCRIBED);
+      String topic = "suback/" + i;
+      String payload = "m" + i;
+      sub.subscribeWith().topicFilter(topic).qos(MqttQos.AT_MOST_ONCE).send();
+      pubs.get((i / 2) % 2).publishWith().topic(topic).payload(payload.getBytes(StandardCharsets.UTF_8))
+          .qos(MqttQos.AT_MOST_ONCE).send();
+      assertThat(next(got, 5_000)).as("round %d", i).hasValueSatisfying(p -> assertThat(text(p)).isEqualTo(payload));
+      got.close();
+      sub.unsubscribeWith().topicFilter(topic).send();
+    }
+  }
+
   @Test
   void everyQosBetweenMqtt311AndMqtt5ClientsAtTheLowerOfTheTwoQos() {
     Mqtt5BlockingClient sub = v5connected("q-sub");
