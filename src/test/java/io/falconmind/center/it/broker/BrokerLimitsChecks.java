@@ -15,6 +15,8 @@ import io.falconmind.center.it.Eventually;
 import io.falconmind.center.it.TestNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.TrustManagerFactory;
 import java.io.FileInputStream;
@@ -46,6 +48,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * keep-alive and assigned client identifiers.
  */
 abstract class BrokerLimitsChecks {
+
+  private static final Logger LOG = LoggerFactory.getLogger(BrokerLimitsChecks.class);
 
   static final Duration WAIT = Duration.ofSeconds(20);
   static final int MAX_CONNECTIONS = 6;
@@ -102,7 +106,10 @@ abstract class BrokerLimitsChecks {
   }
 
   private static Mqtt5ClientBuilder tcp(TestNode node, String id) {
-    return Mqtt5Client.builder().identifier(id).serverHost("127.0.0.1").serverPort(node.mqttPort);
+    // why a client's connection ended, in the log: a check that waits in vain then says whether it was lost
+    return Mqtt5Client.builder().identifier(id).serverHost("127.0.0.1").serverPort(node.mqttPort)
+        .addDisconnectedListener(ctx -> LOG.info("client {} disconnected ({}): {}", id, ctx.getSource(),
+            ctx.getCause().toString()));
   }
 
   private Mqtt5BlockingClient connected(TestNode node, String id) {
