@@ -317,7 +317,7 @@ public final class Broker {
       session = new BrokerSession(clientId, config.maxQueuedMessages(), stats);
       sessions.put(clientId, session);
     }
-    session.expirySec(expirySec);
+    session.connecting(expirySec);
     if (present) takeArriving(clientId);
     return new Opened(session, present);
   }

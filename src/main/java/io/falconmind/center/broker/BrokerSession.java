@@ -101,9 +101,20 @@ public final class BrokerSession {
     this.expirySec = seconds;
   }
 
+  /**
+   * A client is connecting to this session and attaches it next: until it leaves again the session
+   * does not expire, even when it had been away for longer than its old interval.
+   */
+  public synchronized void connecting(long expirySec) {
+    this.expirySec = expirySec;
+    disconnectedAt = 0;
+  }
+
   /** Whether the session has outlived its expiry interval while its client was away. */
   public synchronized boolean expired(long now) {
-    return wire == null && expirySec >= 0 && now - disconnectedAt >= expirySec * 1000;
+    // never before its client has been away: a session just opened is not attached yet, and the
+    // sweep must not end it under the connection that is about to take it
+    return wire == null && disconnectedAt > 0 && expirySec >= 0 && now - disconnectedAt >= expirySec * 1000;
   }
 
   // ---- subscriptions (changed on the client's connection context) ---------------------------
