@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * Messages that reach a node for a session it is still claiming from another node: they wait here
@@ -35,31 +37,43 @@ final class Arrivals {
     this.stats = stats;
   }
 
-  /** Keeps {@code out} for the session of {@code clientId}; completes once it is safe there. */
-  Future<Void> hold(String clientId, BrokerSession.Outgoing out) {
-    Promise<Void> safe = Promise.promise();
+  /**
+   * Keeps {@code out} for the session of {@code clientId} if {@code claimed} (asked under the lock
+   * that {@link #settle} holds) says its session is still awaited; completes once it is safe there.
+   * Null, keeping nothing, when it is not awaited.
+   */
+  Future<Void> holdWhile(String clientId, BrokerSession.Outgoing out, BooleanSupplier claimed) {
     synchronized (waiting) {
+      if (!claimed.getAsBoolean()) return null;
+      Promise<Void> safe = Promise.promise();
       waiting.computeIfAbsent(clientId, id -> new Arriving(System.currentTimeMillis(), new ArrayList<>()))
           .messages().add(new Waiting(out, safe));
+      return safe.future();
     }
-    return safe.future();
   }
 
-  /** What waited for the session of {@code clientId}, taken (empty when nothing did). */
-  List<Waiting> take(String clientId) {
-    Arriving a;
+  /**
+   * The session of {@code clientId} is here: when {@code mine} says the wait is still the caller's
+   * to end, hands what waited to {@code deliver} in the order it came and then runs {@code end}
+   * (after which nothing more is held), all under the lock every hold takes, so that no message
+   * that follows reaches the session before those that waited.
+   *
+   * @return whether the wait was the caller's
+   */
+  boolean settle(String clientId, BooleanSupplier mine, Consumer<Waiting> deliver, Runnable end) {
     synchronized (waiting) {
-      a = waiting.remove(clientId);
+      if (!mine.getAsBoolean()) return false;
+      Arriving a = waiting.remove(clientId);
+      if (a != null) a.messages().forEach(deliver);
+      end.run();
+      return true;
     }
-    return a == null ? List.of() : a.messages();
   }
 
-  /** Drops what waited for a session that does not carry on (a clean start, or none to hand over). */
-  void drop(String clientId) {
-    for (Waiting w : take(clientId)) {
-      stats.dropped();
-      w.safe().tryComplete();
-    }
+  /** Drops a message that waited for a session that does not carry on (a clean start, or none to hand over). */
+  void drop(Waiting w) {
+    stats.dropped();
+    w.safe().tryComplete();
   }
 
   /** Drops, as failed, what has waited longer than its session can take to arrive. */

@@ -78,6 +78,7 @@ public final class Broker {
   private final List<Long> timers = new ArrayList<>();
   private volatile BrokerCluster cluster;
 
+
   public Broker(Vertx vertx, CenterConfig.Broker config, BrokerAccess access) {
     this.vertx = vertx;
     this.config = config;
@@ -164,12 +165,15 @@ public final class Broker {
     Future<Void> local = previous == null || previous == connection ? Future.succeededFuture() : close(previous);
     BrokerCluster c = cluster;
     if (c == null) return local;
-    // what reaches this node for the client until its session is here waits for it
+    // what reaches this node for the client until its session is here waits for it, from before
+    // the routes of an earlier stay here stop passing messages on to where the session went
+    Claim claim = new Claim(connection, new ArrayList<>());
+    Claim earlier = claiming.put(clientId, claim);
     Moved stale = moved.remove(clientId);
-    List<Subscription> kept = stale == null ? List.of() : stale.subscriptions();
-    Claim earlier = claiming.put(clientId, new Claim(connection, kept));
-    if (earlier != null && kept.isEmpty() && !earlier.kept().isEmpty()) {
-      claiming.put(clientId, new Claim(connection, earlier.kept()));
+    if (stale != null) {
+      claim.kept().addAll(stale.subscriptions());
+    } else if (earlier != null) {
+      claim.kept().addAll(earlier.kept());
     }
     return local.compose(v -> c.sessions().claim(clientId, cleanStart))
         .map(state -> {
@@ -261,12 +265,20 @@ public final class Broker {
     };
   }
 
-  /** Takes on a session handed over by another node. */
+  /**
+   * Takes on a session handed over by another node. What it owes its client goes in before the
+   * session can be found, so that nothing published meanwhile overtakes it; what waited for it
+   * (while a connection here claims it) follows once that connection opens it.
+   */
   private void adopt(String clientId, SessionState state) {
     settleMoved(clientId);
-    BrokerSession session = sessions.computeIfAbsent(clientId, id -> new BrokerSession(id, config.maxQueuedMessages(), stats));
+    BrokerSession session = sessions.get(clientId);
+    boolean fresh = session == null;
+    if (fresh) session = new BrokerSession(clientId, config.maxQueuedMessages(), stats);
     // kept until the connecting client's CONNECT sets its expiry
     session.expirySec(-1);
+    for (BrokerSession.Outgoing o : state.owed()) session.offer(o);
+    if (fresh) sessions.put(clientId, session);
     Claim claim = claiming.get(clientId);
     Map<String, Subscription> kept = new HashMap<>();
     if (claim != null) claim.kept().forEach(s -> kept.put(s.key(), s));
@@ -278,19 +290,22 @@ public final class Broker {
       if (c != null && !routed) c.subscribed(s.filter(), s.shareGroup());
     }
     for (Subscription s : kept.values()) forget(clientId, s);
-    for (BrokerSession.Outgoing o : state.owed()) session.offer(o);
-    if (claim != null) claiming.remove(clientId, claim);
-    takeArriving(clientId);
   }
 
   /** Forgets {@code connection} as {@code clientId}'s live connection, if it still is. */
   public void released(String clientId, Live connection) {
     live.remove(clientId, connection);
     Claim claim = claiming.get(clientId);
-    if (claim != null && claim.connection() == connection && claiming.remove(clientId, claim)
-        && !sessions.containsKey(clientId)) {
-      claim.kept().forEach(s -> forget(clientId, s));
+    if (claim == null || claim.connection() != connection) return;
+    BrokerSession session = sessions.get(clientId);
+    if (session == null) {
+      // what waited stays for a claim that follows, or until it has waited too long
+      if (claiming.remove(clientId, claim)) claim.kept().forEach(s -> forget(clientId, s));
+      return;
     }
+    // the session arrived for a connection that is gone: it keeps what waited for it
+    arrivals.settle(clientId, () -> claiming.get(clientId) == claim, w -> offerWaiting(clientId, session, w),
+        () -> claiming.remove(clientId, claim));
   }
 
   /**
@@ -299,7 +314,7 @@ public final class Broker {
    * continues, and published when a clean start ends the old session.
    */
   public Opened open(String clientId, boolean cleanStart, long expirySec) {
-    Claim claim = claiming.remove(clientId);
+    Claim claim = claiming.get(clientId);
     PendingWill pending = wills.remove(clientId);
     if (pending != null) vertx.cancelTimer(pending.timerId());
     BrokerSession existing = sessions.get(clientId);
@@ -313,12 +328,18 @@ public final class Broker {
       if (pending != null) publish(pending.will());
       settleMoved(clientId);
       if (claim != null) claim.kept().forEach(s -> forget(clientId, s));
-      arrivals.drop(clientId);
       session = new BrokerSession(clientId, config.maxQueuedMessages(), stats);
       sessions.put(clientId, session);
     }
     session.connecting(expirySec);
-    if (present) takeArriving(clientId);
+    BrokerSession opened = session;
+    // what waited for a session that carries on goes to it; for one that ends, nowhere
+    arrivals.settle(clientId, () -> true,
+        w -> {
+          if (present) offerWaiting(clientId, opened, w);
+          else arrivals.drop(w);
+        },
+        () -> claiming.remove(clientId));
     return new Opened(session, present);
   }
 
@@ -516,28 +537,29 @@ public final class Broker {
   }
 
   /**
-   * Offers {@code out} to the session of {@code clientId}: here; or on the node it moved to,
+   * Offers {@code out} to the session of {@code clientId}: while a connection here claims the
+   * session, once that connection opens it (even when it is here already, so that nothing
+   * overtakes what waited, or what it brought along); else here; or on the node it moved to,
    * unless that node is among {@code nodes} (which got the publication itself; null: pass nothing
-   * on); or, while a connection here claims the session, once it arrives.
+   * on).
    */
   private Future<Void> offerTo(String clientId, BrokerSession.Outgoing out, Set<String> nodes) {
+    if (claiming.containsKey(clientId)) {
+      Future<Void> held = arrivals.holdWhile(clientId, out, () -> claiming.containsKey(clientId));
+      if (held != null) return held;
+    }
+    return offerHere(clientId, out, nodes);
+  }
+
+  /** As {@link #offerTo}, for a message that no longer waits for a claim. */
+  private Future<Void> offerHere(String clientId, BrokerSession.Outgoing out, Set<String> nodes) {
     BrokerSession session = sessions.get(clientId);
     if (session != null && session.offer(out)) return storeWrites.stored(session, out);
     Moved gone = moved.get(clientId);
     if (gone != null) {
       BrokerCluster c = cluster;
       if (c != null && nodes != null && !nodes.contains(gone.node())) return c.forwardTo(gone.node(), clientId, out);
-      return Future.succeededFuture();
     }
-    if (claiming.containsKey(clientId)) {
-      Future<Void> safe = arrivals.hold(clientId, out);
-      // the claim may have completed meanwhile
-      if (!claiming.containsKey(clientId)) takeArriving(clientId);
-      return safe;
-    }
-    // the session may have arrived meanwhile
-    session = sessions.get(clientId);
-    if (session != null && session.offer(out)) return storeWrites.stored(session, out);
     return Future.succeededFuture();
   }
 
@@ -561,16 +583,13 @@ public final class Broker {
     };
   }
 
-  /** Offers the session of {@code clientId} what reached this node for it before it arrived. */
-  private void takeArriving(String clientId) {
-    BrokerSession session = sessions.get(clientId);
-    if (session == null) return;
-    for (Arrivals.Waiting w : arrivals.take(clientId)) {
-      if (session.offer(w.message())) {
-        storeWrites.stored(session, w.message()).onComplete(w.safe());
-      } else {
-        offerTo(clientId, w.message(), Set.of()).onComplete(w.safe());
-      }
+  /** Offers {@code session} a message that reached this node for it before it arrived. */
+  private void offerWaiting(String clientId, BrokerSession session, Arrivals.Waiting w) {
+    if (session.offer(w.message())) {
+      storeWrites.stored(session, w.message()).onComplete(w.safe());
+    } else {
+      // it moved on meanwhile
+      offerHere(clientId, w.message(), Set.of()).onComplete(w.safe());
     }
   }
 

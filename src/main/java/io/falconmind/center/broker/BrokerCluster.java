@@ -378,6 +378,7 @@ final class BrokerCluster {
     });
   }
 
+
   boolean isLocal(String node) {
     return nodeId.equals(node);
   }
