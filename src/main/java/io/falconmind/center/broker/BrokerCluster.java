@@ -378,7 +378,6 @@ final class BrokerCluster {
     });
   }
 
-
   boolean isLocal(String node) {
     return nodeId.equals(node);
   }
