@@ -23,8 +23,11 @@ final class Arrivals {
   /** How long a message waits for its session. */
   private static final long MAX_WAIT_MS = 30_000;
 
-  /** A message waiting for its session, and what completes once it is safe there. */
-  record Waiting(BrokerSession.Outgoing message, Promise<Void> safe) {
+  /**
+   * A message waiting for its session, whether another node passed it on (as the node the session
+   * moves from does), and what completes once it is safe there.
+   */
+  record Waiting(BrokerSession.Outgoing message, boolean fromOld, Promise<Void> safe) {
   }
 
   private record Arriving(long since, List<Waiting> messages) {
@@ -42,12 +45,12 @@ final class Arrivals {
    * that {@link #settle} holds) says its session is still awaited; completes once it is safe there.
    * Null, keeping nothing, when it is not awaited.
    */
-  Future<Void> holdWhile(String clientId, BrokerSession.Outgoing out, BooleanSupplier claimed) {
+  Future<Void> holdWhile(String clientId, BrokerSession.Outgoing out, boolean fromOld, BooleanSupplier claimed) {
     synchronized (waiting) {
       if (!claimed.getAsBoolean()) return null;
       Promise<Void> safe = Promise.promise();
       waiting.computeIfAbsent(clientId, id -> new Arriving(System.currentTimeMillis(), new ArrayList<>()))
-          .messages().add(new Waiting(out, safe));
+          .messages().add(new Waiting(out, fromOld, safe));
       return safe.future();
     }
   }
@@ -57,16 +60,13 @@ final class Arrivals {
    * to end, hands what waited to {@code deliver} in the order it came and then runs {@code end}
    * (after which nothing more is held), all under the lock every hold takes, so that no message
    * that follows reaches the session before those that waited.
-   *
-   * @return whether the wait was the caller's
    */
-  boolean settle(String clientId, BooleanSupplier mine, Consumer<Waiting> deliver, Runnable end) {
+  void settle(String clientId, BooleanSupplier mine, Consumer<Waiting> deliver, Runnable end) {
     synchronized (waiting) {
-      if (!mine.getAsBoolean()) return false;
+      if (!mine.getAsBoolean()) return;
       Arriving a = waiting.remove(clientId);
       if (a != null) a.messages().forEach(deliver);
       end.run();
-      return true;
     }
   }
 

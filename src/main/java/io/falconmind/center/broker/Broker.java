@@ -9,7 +9,6 @@ import io.vertx.core.Vertx;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,14 +45,6 @@ public final class Broker {
   public record Opened(BrokerSession session, boolean present) {
   }
 
-  private record PendingWill(Publication will, long timerId) {
-  }
-
-  /** A session handed to {@code node}; its subscriptions stay routed here for a while. */
-  private record Moved(String node, List<Subscription> subscriptions) {
-  }
-
-
   /**
    * A connection here claims its client's session from wherever the cluster holds it; {@code kept}
    * are subscriptions still routed here from when the session last left this node.
@@ -69,21 +60,28 @@ public final class Broker {
   private final Map<String, BrokerSession> sessions = new ConcurrentHashMap<>();
   private final Map<String, Live> live = new ConcurrentHashMap<>();
   private final Map<String, Publication> retained = new ConcurrentHashMap<>();
-  private final Map<String, PendingWill> wills = new ConcurrentHashMap<>();
-  private final Map<String, Moved> moved = new ConcurrentHashMap<>();
+  private final Wills wills;
+  private final MovedAway moved;
   private final Arrivals arrivals = new Arrivals(stats);
   private final Map<String, Claim> claiming = new ConcurrentHashMap<>();
+  private final SessionMoves moves;
   private StoreWrites storeWrites;
   private final AtomicInteger connections = new AtomicInteger();
   private final List<Long> timers = new ArrayList<>();
   private volatile BrokerCluster cluster;
-
 
   public Broker(Vertx vertx, CenterConfig.Broker config, BrokerAccess access) {
     this.vertx = vertx;
     this.config = config;
     this.access = access;
     this.tree = new SubscriptionTree(config.sharedStrategy());
+    this.wills = new Wills(vertx, this::publish);
+    this.moved = new MovedAway(vertx, MOVED_GRACE_MS, this::forget);
+    // watched until well after the node it came from stops passing messages on
+    this.moves = new SessionMoves(vertx, MOVED_GRACE_MS + 5_000, this::offerHere, (origin, clientId, old, filters) -> {
+      BrokerCluster c = cluster;
+      if (c != null) c.askFence(origin, clientId, old, filters);
+    });
   }
 
   public void start() {
@@ -169,15 +167,15 @@ public final class Broker {
     // the routes of an earlier stay here stop passing messages on to where the session went
     Claim claim = new Claim(connection, new ArrayList<>());
     Claim earlier = claiming.put(clientId, claim);
-    Moved stale = moved.remove(clientId);
+    List<Subscription> stale = moved.take(clientId);
     if (stale != null) {
-      claim.kept().addAll(stale.subscriptions());
+      claim.kept().addAll(stale);
     } else if (earlier != null) {
       claim.kept().addAll(earlier.kept());
     }
     return local.compose(v -> c.sessions().claim(clientId, cleanStart))
-        .map(state -> {
-          if (state != null) adopt(clientId, state);
+        .map(handed -> {
+          if (handed != null) adopt(clientId, handed.state(), handed.node());
           return (Void) null;
         })
         .onFailure(e -> released(clientId, connection));
@@ -195,18 +193,15 @@ public final class Broker {
    *
    * <p>A session that carries on keeps its subscriptions routed here for {@link #MOVED_GRACE_MS}:
    * other nodes may still route to this one until they learn the new node's routes, and what
-   * reaches this node for the client then is passed on to the new node (unless it was sent there
-   * directly too), so nothing published meanwhile is lost or delivered twice.
+   * reaches this node for the client then is passed on to the new node, which keeps it in order
+   * and once ({@link SessionMoves}), so nothing published meanwhile is lost or delivered twice.
    */
   Future<SessionState> handOver(String clientId, boolean cleanStart, String requester) {
     Live connection = live.remove(clientId);
     Future<Void> closed = connection == null ? Future.succeededFuture() : close(connection);
     return closed.map(v -> {
-      PendingWill pending = wills.remove(clientId);
-      if (pending != null) {
-        vertx.cancelTimer(pending.timerId());
-        if (cleanStart) publish(pending.will());
-      }
+      Publication will = wills.take(clientId);
+      if (will != null && cleanStart) publish(will);
       BrokerSession s = sessions.get(clientId);
       if (s == null) return null;
       if (cleanStart || s.expired(System.currentTimeMillis())) {
@@ -214,29 +209,16 @@ public final class Broker {
         return null;
       }
       List<Subscription> subscriptions = s.subscriptions();
-      Moved m = new Moved(requester, subscriptions);
+      // what waits to go in order goes in first, to leave with the rest
+      moves.end(clientId);
       // recorded before the session stops taking messages, so that none falls between the two
-      settleMoved(clientId);
-      moved.put(clientId, m);
+      moved.record(clientId, requester, subscriptions);
       SessionState state = new SessionState(subscriptions, s.moveAway(), s.expirySec(), 0);
       sessions.remove(clientId, s);
       s.discard();
       StoreWrites.release(s);
-      vertx.setTimer(MOVED_GRACE_MS, id -> {
-        if (moved.remove(clientId, m)) forgetMoved(clientId, m);
-      });
       return state;
     });
-  }
-
-  /** A session of {@code clientId} starts here again: the routes of one that moved away go now. */
-  private void settleMoved(String clientId) {
-    Moved m = moved.remove(clientId);
-    if (m != null) forgetMoved(clientId, m);
-  }
-
-  private void forgetMoved(String clientId, Moved m) {
-    for (Subscription s : m.subscriptions()) forget(clientId, s);
   }
 
   /** Takes on, while their clients are away, the sessions of a node that left the cluster. */
@@ -245,7 +227,7 @@ public final class Broker {
       @Override
       public boolean adopt(String clientId, SessionState state) {
         if (sessions.containsKey(clientId)) return false;
-        Broker.this.adopt(clientId, state);
+        Broker.this.adopt(clientId, state, null);
         sessions.get(clientId).away(state.expirySec(),
             state.disconnectedAt() > 0 ? state.disconnectedAt() : System.currentTimeMillis());
         return true;
@@ -266,12 +248,19 @@ public final class Broker {
   }
 
   /**
-   * Takes on a session handed over by another node. What it owes its client goes in before the
-   * session can be found, so that nothing published meanwhile overtakes it; what waited for it
-   * (while a connection here claims it) follows once that connection opens it.
+   * Takes on a session handed over by another node ({@code from}; null when it came from the
+   * session store). What it owes its client goes in before the session can be found, so that
+   * nothing published meanwhile overtakes it; what waited for it (while a connection here claims
+   * it) follows once that connection opens it; and while publications still reach it both through
+   * {@code from} and straight, {@link SessionMoves} keeps them in order and once each.
    */
-  private void adopt(String clientId, SessionState state) {
-    settleMoved(clientId);
+  private void adopt(String clientId, SessionState state, String from) {
+    moved.settle(clientId);
+    if (from != null) {
+      List<String> filters = new ArrayList<>();
+      for (Subscription s : state.subscriptions()) if (s.shareGroup() == null) filters.add(s.filter());
+      moves.begin(clientId, from, filters, state.owed());
+    }
     BrokerSession session = sessions.get(clientId);
     boolean fresh = session == null;
     if (fresh) session = new BrokerSession(clientId, config.maxQueuedMessages(), stats);
@@ -315,8 +304,7 @@ public final class Broker {
    */
   public Opened open(String clientId, boolean cleanStart, long expirySec) {
     Claim claim = claiming.get(clientId);
-    PendingWill pending = wills.remove(clientId);
-    if (pending != null) vertx.cancelTimer(pending.timerId());
+    Publication pending = wills.take(clientId);
     BrokerSession existing = sessions.get(clientId);
     long now = System.currentTimeMillis();
     boolean present = existing != null && !cleanStart && !existing.expired(now);
@@ -325,8 +313,8 @@ public final class Broker {
       session = existing;
     } else {
       if (existing != null) end(existing);
-      if (pending != null) publish(pending.will());
-      settleMoved(clientId);
+      if (pending != null) publish(pending);
+      moved.settle(clientId);
       if (claim != null) claim.kept().forEach(s -> forget(clientId, s));
       session = new BrokerSession(clientId, config.maxQueuedMessages(), stats);
       sessions.put(clientId, session);
@@ -368,18 +356,13 @@ public final class Broker {
     if (delay <= 0) {
       publish(will);
     } else {
-      String clientId = session.clientId();
-      long timer = vertx.setTimer(delay * 1000, id -> {
-        PendingWill p = wills.get(clientId);
-        if (p != null && p.timerId() == id && wills.remove(clientId, p)) publish(p.will());
-      });
-      PendingWill old = wills.put(clientId, new PendingWill(will, timer));
-      if (old != null) vertx.cancelTimer(old.timerId());
+      wills.schedule(session.clientId(), will, delay);
     }
   }
 
   private void end(BrokerSession session) {
     if (!sessions.remove(session.clientId(), session)) return;
+    moves.end(session.clientId());
     BrokerCluster c = cluster;
     // a live connection here means a new session of the same client follows on this node
     if (c != null && !live.containsKey(session.clientId())) c.sessions().ended(session.clientId());
@@ -406,11 +389,8 @@ public final class Broker {
       if (s.takeChangedWhileAway()) store(s);
       if (!s.expired(now)) continue;
       end(s);
-      PendingWill pending = wills.remove(s.clientId());
-      if (pending != null) {
-        vertx.cancelTimer(pending.timerId());
-        publish(pending.will());
-      }
+      Publication will = wills.take(s.clientId());
+      if (will != null) publish(will);
     }
   }
 
@@ -471,23 +451,22 @@ public final class Broker {
    */
   public Future<Void> publish(Publication p) {
     BrokerCluster c = cluster;
+    if (c != null) return c.route(p, routed -> publishInCluster(c, routed));
+    if (p.retain()) retainLocally(p);
+    deliver(p, true, null);
+    return Future.succeededFuture();
+  }
+
+  private Future<Void> publishInCluster(BrokerCluster c, Publication p) {
     List<Future<Void>> pending = null;
     if (p.retain()) {
       retainLocally(p);
-      if (c != null) {
-        Future<Void> kept = c.retain(p);
-        if (p.qos() > 0) pending = new ArrayList<>(List.of(kept));
-      }
-    }
-    if (c == null) {
-      deliver(p, true, null, null);
-      return Future.succeededFuture();
+      Future<Void> kept = c.retain(p);
+      if (p.qos() > 0) pending = new ArrayList<>(List.of(kept));
     }
     List<BrokerCluster.Target> targets = c.targets(p);
-    Set<String> nodes = new HashSet<>(targets.size() * 2);
-    for (BrokerCluster.Target t : targets) nodes.add(t.node());
     for (BrokerCluster.Target t : targets) {
-      Future<Void> safe = c.isLocal(t.node()) ? deliver(p, t.ordinary(), t.groups(), nodes) : c.forward(t, p, nodes);
+      Future<Void> safe = c.isLocal(t.node()) ? deliver(p, t.ordinary(), t.groups()) : c.forward(t, p);
       if (safe.succeeded()) continue;
       if (pending == null) pending = new ArrayList<>(targets.size());
       pending.add(safe);
@@ -498,7 +477,7 @@ public final class Broker {
   /** Publishes to this node's sessions only (the node's own {@code $SYS} topics). */
   private void publishLocally(Publication p) {
     if (p.retain()) retainLocally(p);
-    deliver(p, true, null, null);
+    deliver(p, true, null);
   }
 
   private void retainLocally(Publication p) {
@@ -512,23 +491,22 @@ public final class Broker {
   /**
    * Offers {@code p} to the local sessions: those with ordinary subscriptions when
    * {@code ordinary}, and one member of each shared group named in {@code groups} (every group
-   * when null). A match whose session has moved to another node is passed on there, unless
-   * {@code nodes} (all the nodes {@code p} was sent to; null for none) has that node.
+   * when null). A match whose session has moved to another node is passed on there.
    */
-  private Future<Void> deliver(Publication p, boolean ordinary, List<String> groups, Set<String> nodes) {
+  private Future<Void> deliver(Publication p, boolean ordinary, List<String> groups) {
     var matches = groups == null ? tree.match(p.topic(), p.publisher(), this::online)
         : tree.match(p.topic(), p.publisher(), this::online, ordinary, groups::contains);
-    return offerAll(p, matches, nodes, null);
+    return offerAll(p, matches, null);
   }
 
   /** Offers {@code p} to {@code matches} (only to the sessions in {@code only}, when given). */
-  private Future<Void> offerAll(Publication p, List<SubscriptionTree.Match> matches, Set<String> nodes, Set<String> only) {
+  private Future<Void> offerAll(Publication p, List<SubscriptionTree.Match> matches, Set<String> only) {
     List<Future<Void>> pending = null;
     for (SubscriptionTree.Match m : matches) {
       if (only != null && !only.contains(m.clientId())) continue;
       boolean retain = !m.shared() && m.retainAsPublished() && p.retain();
       var out = new BrokerSession.Outgoing(p, Math.min(p.qos(), m.qos()), retain, m.identifiers());
-      Future<Void> safe = offerTo(m.clientId(), out, nodes);
+      Future<Void> safe = offerTo(m.clientId(), out, false);
       if (safe.succeeded()) continue;
       if (pending == null) pending = new ArrayList<>(2);
       pending.add(safe);
@@ -537,59 +515,69 @@ public final class Broker {
   }
 
   /**
-   * Offers {@code out} to the session of {@code clientId}: while a connection here claims the
-   * session, once that connection opens it (even when it is here already, so that nothing
-   * overtakes what waited, or what it brought along); else here; or on the node it moved to,
-   * unless that node is among {@code nodes} (which got the publication itself; null: pass nothing
-   * on).
+   * Offers {@code out} to the session of {@code clientId} ({@code fromOld} when another node passed
+   * it on, as a node the session moved from does): while a connection here claims the session,
+   * once that connection opens it (even when it is here already, so that nothing overtakes what
+   * waited, or what it brought along); while it has just moved here, in order
+   * ({@link SessionMoves}); else here, or on the node it moved to.
    */
-  private Future<Void> offerTo(String clientId, BrokerSession.Outgoing out, Set<String> nodes) {
+  private Future<Void> offerTo(String clientId, BrokerSession.Outgoing out, boolean fromOld) {
     if (claiming.containsKey(clientId)) {
-      Future<Void> held = arrivals.holdWhile(clientId, out, () -> claiming.containsKey(clientId));
+      Future<Void> held = arrivals.holdWhile(clientId, out, fromOld, () -> claiming.containsKey(clientId));
       if (held != null) return held;
     }
-    return offerHere(clientId, out, nodes);
+    Future<Void> ordered = moves.offer(clientId, out, fromOld);
+    return ordered != null ? ordered : offerHere(clientId, out);
   }
 
-  /** As {@link #offerTo}, for a message that no longer waits for a claim. */
-  private Future<Void> offerHere(String clientId, BrokerSession.Outgoing out, Set<String> nodes) {
+  /**
+   * Offers {@code out} to the session of {@code clientId} here, or passes it on to the node the
+   * session moved to (always: that node sorts out a copy that reaches it straight as well).
+   */
+  private Future<Void> offerHere(String clientId, BrokerSession.Outgoing out) {
     BrokerSession session = sessions.get(clientId);
     if (session != null && session.offer(out)) return storeWrites.stored(session, out);
-    Moved gone = moved.get(clientId);
-    if (gone != null) {
-      BrokerCluster c = cluster;
-      if (c != null && nodes != null && !nodes.contains(gone.node())) return c.forwardTo(gone.node(), clientId, out);
-    }
+    String gone = moved.node(clientId);
+    BrokerCluster c = cluster;
+    if (gone != null && c != null) return c.forwardTo(gone, clientId, out);
     return Future.succeededFuture();
   }
 
   private BrokerCluster.Delivery delivery() {
     return new BrokerCluster.Delivery() {
       @Override
-      public Future<Void> deliver(Publication p, boolean ordinary, List<String> groups, Set<String> nodes) {
-        return Broker.this.deliver(p, ordinary, groups, nodes);
+      public Future<Void> deliver(Publication p, boolean ordinary, List<String> groups) {
+        return Broker.this.deliver(p, ordinary, groups);
       }
 
       @Override
       public Future<Void> deliverTo(String clientId, BrokerSession.Outgoing message) {
-        return offerTo(clientId, message, Set.of());
+        return offerTo(clientId, message, true);
       }
 
       @Override
       public Future<Void> deliverAdopted(Publication p, boolean ordinary, List<String> groups, Set<String> clientIds) {
         var matches = tree.match(p.topic(), p.publisher(), clientIds::contains, ordinary, groups::contains);
-        return offerAll(p, matches, Set.of(), clientIds);
+        return offerAll(p, matches, clientIds);
+      }
+
+      @Override
+      public void fenced(String clientId, String origin, long upTo) {
+        moves.fenced(clientId, origin, upTo);
       }
     };
   }
 
   /** Offers {@code session} a message that reached this node for it before it arrived. */
   private void offerWaiting(String clientId, BrokerSession session, Arrivals.Waiting w) {
-    if (session.offer(w.message())) {
+    Future<Void> ordered = moves.offer(clientId, w.message(), w.fromOld());
+    if (ordered != null) {
+      ordered.onComplete(w.safe());
+    } else if (session.offer(w.message())) {
       storeWrites.stored(session, w.message()).onComplete(w.safe());
     } else {
       // it moved on meanwhile
-      offerHere(clientId, w.message(), Set.of()).onComplete(w.safe());
+      offerHere(clientId, w.message()).onComplete(w.safe());
     }
   }
 

@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.UUID;
+import java.util.function.Function;
 
 /**
  * The broker's side of the cluster: the route table (topic filter to the nodes with subscribers)
@@ -51,7 +52,10 @@ final class BrokerCluster {
   private static final int KIND_GROUPS = 0;
   /** a message for one client's session that moved, */
   private static final int KIND_CLIENT = 2;
-  /** or a publication that was on its way to a node that left, for the sessions taken on from it. */
+  /**
+   * or a publication that was on its way to a node that left, for the sessions taken on from it;
+   * else a step of a fence ({@link RouteFences}).
+   */
   private static final int KIND_ORPHANS = 3;
   /** How long a QoS 1/2 publication is tried on a node (and then on the one that took its sessions on). */
   private static final long SAFE_DELIVERY_NS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
@@ -83,6 +87,7 @@ final class BrokerCluster {
   private final Map<String, Set<io.vertx.core.Promise<Void>>> awaitingReply = new ConcurrentHashMap<>();
   private final Map<String, Publication> retained;
   private final String memberId;
+  private final RouteFences fences;
   private MessageConsumer<Buffer> consumer;
   private MessageConsumer<Buffer> handOverConsumer;
   private UUID membershipListener;
@@ -95,6 +100,7 @@ final class BrokerCluster {
                 SubscriptionTree.SharedStrategy strategy) {
     this.vertx = vertx;
     this.routes = new SubscriptionTree(strategy);
+    this.fences = new RouteFences(vertx, nodeId, strategy);
     this.nodeId = nodeId;
     this.hazelcast = hazelcast;
     this.routeMap = hazelcast.getMap(ROUTES);
@@ -137,7 +143,6 @@ final class BrokerCluster {
     /** The client turned up on another node before the claim: the adopted session goes. */
     void release(String clientId);
   }
-
 
   /**
    * Listens to both maps, loads them, and serves publications forwarded to this node with
@@ -205,9 +210,9 @@ final class BrokerCluster {
   interface Delivery {
     /**
      * A publication to serve here: ordinary subscribers when {@code ordinary}, and one member of
-     * each shared group in {@code groups}; {@code nodes} are all the nodes it was sent to.
+     * each shared group in {@code groups}.
      */
-    Future<Void> deliver(Publication p, boolean ordinary, List<String> groups, Set<String> nodes);
+    Future<Void> deliver(Publication p, boolean ordinary, List<String> groups);
 
     /** A message for one client's session, forwarded by the node the session moved from. */
     Future<Void> deliverTo(String clientId, BrokerSession.Outgoing message);
@@ -217,6 +222,12 @@ final class BrokerCluster {
      * from it ({@code clientIds}); as {@link #deliver} otherwise.
      */
     Future<Void> deliverAdopted(Publication p, boolean ordinary, List<String> groups, Set<String> clientIds);
+
+    /**
+     * The fence {@link #askFence} asked {@code origin} for arrived: its publications numbered up to
+     * {@code upTo} that went through the old node have all been passed on here.
+     */
+    void fenced(String clientId, String origin, long upTo);
   }
 
   // ---- routes -------------------------------------------------------------------------------
@@ -253,7 +264,9 @@ final class BrokerCluster {
   /** The nodes {@code p} goes to: each with ordinary subscribers, plus one per shared group. */
   List<Target> targets(Publication p) {
     Map<String, Target> byNode = new LinkedHashMap<>();
-    for (SubscriptionTree.Match m : routes.match(p.topic(), p.publisher(), n -> true)) {
+    List<SubscriptionTree.Match> matches = routes.match(p.topic(), p.publisher(), n -> true);
+    for (String node : fences.pinnedNodes(p)) byNode.put(node, new Target(node, true, new ArrayList<>(1)));
+    for (SubscriptionTree.Match m : matches) {
       Target t = byNode.get(m.clientId());
       boolean ordinary = !m.shared() || t != null && t.ordinary();
       List<String> groups = t == null ? new ArrayList<>(1) : t.groups();
@@ -263,16 +276,21 @@ final class BrokerCluster {
     return new ArrayList<>(byNode.values());
   }
 
-  /**
-   * Sends {@code p} to another node, to serve {@code target}'s part there; {@code nodes} are all
-   * the nodes {@code p} goes to.
-   */
-  Future<Void> forward(Target target, Publication p, Set<String> nodes) {
+  /** As {@link RouteFences#route}. */
+  <T> T route(Publication p, Function<Publication, T> send) {
+    return fences.route(p, send);
+  }
+
+  /** As {@link RouteFences#ask}. */
+  void askFence(String origin, String clientId, String old, List<String> filters) {
+    fences.ask(origin, clientId, old, filters);
+  }
+
+  /** Sends {@code p} to another node, to serve {@code target}'s part there. */
+  Future<Void> forward(Target target, Publication p) {
     Buffer out = Buffer.buffer(96 + p.payload().length());
     out.appendByte((byte) (target.ordinary() ? KIND_ORDINARY : KIND_GROUPS)).appendInt(target.groups().size());
     for (String g : target.groups()) PublicationCodec.writeString(out, g);
-    out.appendInt(nodes.size());
-    for (String n : nodes) PublicationCodec.writeString(out, n);
     PublicationCodec.write(out, p);
     if (p.qos() == 0) {
       vertx.eventBus().send(address(target.node()), out);
@@ -390,6 +408,7 @@ final class BrokerCluster {
         String clientId = in.string();
         return deliver.deliverTo(clientId, SessionCodec.readOutgoing(in));
       }
+      if (kind > KIND_ORPHANS) return fences.onFence(kind, in, deliver);
       if (kind == KIND_ORPHANS) {
         String member = in.string();
         boolean ordinary = in.u8() == 1;
@@ -398,10 +417,7 @@ final class BrokerCluster {
         return adoption(member).future().compose(ids -> deliver.deliverAdopted(p, ordinary, groups, ids));
       }
       List<String> groups = groups(in);
-      int k = SessionCodec.count(in.i32());
-      Set<String> nodes = new java.util.HashSet<>(k * 2);
-      for (int i = 0; i < k; i++) nodes.add(in.string());
-      return deliver.deliver(PublicationCodec.read(in), kind == KIND_ORDINARY, groups, nodes);
+      return deliver.deliver(PublicationCodec.read(in), kind == KIND_ORDINARY, groups);
     } catch (RuntimeException e) {
       LOG.warn("dropped an undecodable forwarded publication: {}", e.toString());
       return Future.failedFuture(e);

@@ -33,6 +33,10 @@ final class ClusterSessions {
   record Orphan(String clientId, String holder, SessionState state) {
   }
 
+  /** A session taken on from another node: from {@code node} itself, or from the session store when null. */
+  record Handed(SessionState state, String node) {
+  }
+
   private final Vertx vertx;
   private final String nodeId;
   private final String memberId;
@@ -53,9 +57,9 @@ final class ClusterSessions {
   /**
    * Records this node as the one holding {@code clientId}'s session. When another node held it,
    * that node closes the client's connection there and hands the session over (null when it ends
-   * with a clean start, or when that node is gone).
+   * with a clean start, or when that node is gone and the session store has none).
    */
-  Future<SessionState> claim(String clientId, boolean cleanStart) {
+  Future<Handed> claim(String clientId, boolean cleanStart) {
     return Future.fromCompletionStage(clientMap.putAsync(clientId, nodeId + SEP + memberId), vertx.getOrCreateContext())
         .compose(owner -> {
           if (cleanStart) sessionMap.removeAsync(clientId);
@@ -67,11 +71,12 @@ final class ClusterSessions {
           PublicationCodec.writeString(request, nodeId);
           return vertx.eventBus().<Buffer>request(BrokerCluster.handOverAddress(previous), request,
                   new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(HANDOVER_TIMEOUT_MS))
-              .map(reply -> reply.body().length() == 0 ? (SessionState) null : SessionCodec.decode(reply.body()))
+              .map(reply -> reply.body().length() == 0 ? (Handed) null : new Handed(SessionCodec.decode(reply.body()), previous))
               .recover(e -> {
                 LOG.info("session of {} not handed over by node {} ({}); taking it from the session store", clientId,
                     previous, e.getMessage());
-                return cleanStart ? Future.succeededFuture(null) : storedSession(clientId);
+                return cleanStart ? Future.succeededFuture(null)
+                    : storedSession(clientId).map(state -> state == null ? null : new Handed(state, null));
               });
         });
   }

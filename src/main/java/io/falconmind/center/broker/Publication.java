@@ -15,9 +15,19 @@ import io.vertx.core.buffer.Buffer;
  *                   response topic, correlation data, user properties (never null)
  * @param expiresAt  wall-clock millis after which it is no longer delivered, or 0 for never
  * @param publisher  client id of the publisher, or null for the broker itself (wills keep theirs)
+ * @param origin     in a cluster, the node where it was published (null until it is routed there)
+ * @param seq        its number among the publications of {@code origin}, rising in the order they
+ *                   were routed; with {@code origin}, what tells a copy that reached a session by
+ *                   two ways from the first
  */
 public record Publication(String topic, Buffer payload, int qos, boolean retain, MqttProperties properties,
-                          long expiresAt, String publisher) {
+                          long expiresAt, String publisher, String origin, long seq) {
+
+  /** A publication not yet routed in a cluster. */
+  public Publication(String topic, Buffer payload, int qos, boolean retain, MqttProperties properties,
+                     long expiresAt, String publisher) {
+    this(topic, payload, qos, retain, properties, expiresAt, publisher, null, 0);
+  }
 
   public boolean expired(long now) {
     return expiresAt > 0 && now >= expiresAt;
@@ -29,6 +39,11 @@ public record Publication(String topic, Buffer payload, int qos, boolean retain,
   }
 
   public Publication withRetain(boolean flag) {
-    return flag == retain ? this : new Publication(topic, payload, qos, flag, properties, expiresAt, publisher);
+    return flag == retain ? this : new Publication(topic, payload, qos, flag, properties, expiresAt, publisher, origin, seq);
+  }
+
+  /** This publication as routed from node {@code node} as its {@code number}th. */
+  public Publication routedFrom(String node, long number) {
+    return new Publication(topic, payload, qos, retain, properties, expiresAt, publisher, node, number);
   }
 }

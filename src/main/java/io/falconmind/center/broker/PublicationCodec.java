@@ -7,7 +7,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The binary form of a {@link Publication} between nodes and in the cluster's retained store:
- * topic, payload, QoS, RETAIN, expiry, publisher and the forwarded MQTT 5 properties. Pure; a
+ * topic, payload, QoS, RETAIN, expiry, publisher, the forwarded MQTT 5 properties, and its origin
+ * node and number there. Pure; a
  * truncated or corrupt buffer fails with {@link IllegalArgumentException}.
  */
 final class PublicationCodec {
@@ -113,6 +114,8 @@ final class PublicationCodec {
         writeString(out, String.valueOf(prop.value()));
       }
     }
+    writeString(out, p.origin());
+    out.appendLong(p.seq());
   }
 
   static Buffer encode(Publication p) {
@@ -147,7 +150,9 @@ final class PublicationCodec {
         default -> throw new IllegalArgumentException("bad property kind " + kind);
       }
     }
-    return new Publication(topic, payload, flags & 0x03, (flags & 0x10) != 0, props, expiresAt, publisher);
+    String origin = in.string();
+    long seq = in.i64();
+    return new Publication(topic, payload, flags & 0x03, (flags & 0x10) != 0, props, expiresAt, publisher, origin, seq);
   }
 
   static Publication decode(Buffer in) {

@@ -25,7 +25,7 @@ class BrokerCodecTest {
     users.add("k", "w");
     props.add(users);
     return new Publication("a/b/ü", Buffer.buffer("payload".getBytes(StandardCharsets.UTF_8)), 2, true, props,
-        1_234_567L, "client-1");
+        1_234_567L, "client-1").routedFrom("node-2", 42);
   }
 
   @Test
@@ -46,6 +46,8 @@ class BrokerCodecTest {
     assertThat((Integer) back.properties().getProperty(MqttPropertyType.PAYLOAD_FORMAT_INDICATOR.value()).value())
         .isEqualTo(1);
     assertThat(back.properties().getProperties(MqttPropertyType.USER_PROPERTY.value())).hasSize(2);
+    assertThat(back.origin()).isEqualTo("node-2");
+    assertThat(back.seq()).isEqualTo(42);
   }
 
   @Test
@@ -57,6 +59,7 @@ class BrokerCodecTest {
     assertThat(back.payload().length()).isZero();
     assertThat(back.publisher()).isNull();
     assertThat(back.properties().isEmpty()).isTrue();
+    assertThat(back.origin()).isNull();
   }
 
   @Test
