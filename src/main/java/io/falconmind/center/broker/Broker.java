@@ -213,7 +213,7 @@ public final class Broker {
       moves.end(clientId);
       // recorded before the session stops taking messages, so that none falls between the two
       moved.record(clientId, requester, subscriptions);
-      SessionState state = new SessionState(subscriptions, s.moveAway(), s.expirySec(), 0);
+      SessionState state = s.moveAway();
       sessions.remove(clientId, s);
       s.discard();
       StoreWrites.release(s);
@@ -259,13 +259,14 @@ public final class Broker {
     if (from != null) {
       List<String> filters = new ArrayList<>();
       for (Subscription s : state.subscriptions()) if (s.shareGroup() == null) filters.add(s.filter());
-      moves.begin(clientId, from, filters, state.owed());
+      moves.begin(clientId, from, filters, state.messages());
     }
     BrokerSession session = sessions.get(clientId);
     boolean fresh = session == null;
     if (fresh) session = new BrokerSession(clientId, config.maxQueuedMessages(), stats);
     // kept until the connecting client's CONNECT sets its expiry
     session.expirySec(-1);
+    session.restore(state);
     for (BrokerSession.Outgoing o : state.owed()) session.offer(o);
     if (fresh) sessions.put(clientId, session);
     Claim claim = claiming.get(clientId);

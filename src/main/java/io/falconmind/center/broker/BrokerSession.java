@@ -30,6 +30,13 @@ public final class BrokerSession {
   public record Outgoing(Publication publication, int qos, boolean retain, List<Integer> identifiers) {
   }
 
+  /**
+   * A QoS 1/2 message sent to the client and not yet acknowledged, as a session hands it on: its
+   * packet identifier, and whether it was released (QoS 2, PUBREC received: only PUBREL is sent again).
+   */
+  public record Unacked(int packetId, boolean released, Outgoing message) {
+  }
+
   /** What an unacknowledged outgoing QoS 1/2 message waits for. */
   enum Awaiting {
     PUBACK, PUBREC, PUBCOMP
@@ -307,27 +314,15 @@ public final class BrokerSession {
   }
 
   /**
-   * The session moves to another node: returns what is owed to the client there (as
-   * {@link #takeOwed}), and from now on {@link #offer} takes nothing.
+   * The session moves to another node: returns it as it carries on there (connected), and from now
+   * on {@link #offer} takes nothing and the session keeps no message.
    */
-  public synchronized List<Outgoing> moveAway() {
+  public synchronized SessionState moveAway() {
     movedAway = true;
-    return takeOwed();
-  }
-
-  /**
-   * What is owed to the client, for a session that moves to another node: the messages in flight
-   * (to be sent again) followed by those waiting. The session keeps nothing of them.
-   */
-  private List<Outgoing> takeOwed() {
-    List<Outgoing> owed = new ArrayList<>(inFlight.size() + queue.size());
-    for (InFlight f : inFlight.values()) {
-      if (f.awaiting != Awaiting.PUBCOMP) owed.add(f.message);
-    }
-    owed.addAll(queue);
+    SessionState state = state(0);
     inFlight.clear();
     queue.clear();
-    return owed;
+    return state;
   }
 
   /**
@@ -336,12 +331,36 @@ public final class BrokerSession {
    */
   public synchronized SessionState stored() {
     if (expirySec == 0) return null;
-    List<Outgoing> owed = new ArrayList<>(inFlight.size() + queue.size());
-    for (InFlight f : inFlight.values()) {
-      if (f.awaiting != Awaiting.PUBCOMP) owed.add(f.message);
+    return state(wire == null ? disconnectedAt : 0);
+  }
+
+  private SessionState state(long awaySince) {
+    List<Unacked> unacked = new ArrayList<>(inFlight.size());
+    for (Map.Entry<Integer, InFlight> e : inFlight.entrySet()) {
+      unacked.add(new Unacked(e.getKey(), e.getValue().awaiting == Awaiting.PUBCOMP, e.getValue().message));
     }
-    owed.addAll(queue);
-    return new SessionState(new ArrayList<>(subscriptions.values()), owed, expirySec, wire == null ? disconnectedAt : 0);
+    return new SessionState(new ArrayList<>(subscriptions.values()), unacked, new ArrayList<>(queue),
+        new ArrayList<>(receivedQos2), expirySec, awaySince);
+  }
+
+  /**
+   * Takes on what a session handed over by another node had in flight: its unacknowledged
+   * messages keep their packet identifiers (sent again, with DUP or as PUBREL, when the client
+   * attaches) unless one is taken here already (then the message is sent again as a new one), and
+   * the client's QoS 2 publications awaiting PUBREL stay known as received.
+   */
+  synchronized void restore(SessionState state) {
+    for (Unacked u : state.unacked()) {
+      if (!inFlight.containsKey(u.packetId())) {
+        Awaiting awaiting = u.released() ? Awaiting.PUBCOMP : u.message().qos() == 1 ? Awaiting.PUBACK : Awaiting.PUBREC;
+        inFlight.put(u.packetId(), new InFlight(u.message(), awaiting));
+        // new identifiers follow on from the old node's, as they would have there
+        nextPacketId = u.packetId() % 65535 + 1;
+      } else if (!u.released()) {
+        queue.add(u.message());
+      }
+    }
+    receivedQos2.addAll(state.receivedQos2());
   }
 
   /** Whether messages were queued while the client was away since the last call; clears the mark. */

@@ -6,7 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The binary form of a {@link SessionState} handed from one node to another. Pure; a truncated
+ * The binary form of a {@link SessionState} handed from one node to another and kept in the
+ * session store. Pure; a truncated
  * or corrupt buffer fails with {@link IllegalArgumentException}.
  */
 final class SessionCodec {
@@ -27,6 +28,13 @@ final class SessionCodec {
     }
     out.appendInt(state.owed().size());
     for (BrokerSession.Outgoing o : state.owed()) writeOutgoing(out, o);
+    out.appendInt(state.unacked().size());
+    for (BrokerSession.Unacked u : state.unacked()) {
+      out.appendInt(u.packetId()).appendByte((byte) (u.released() ? 1 : 0));
+      writeOutgoing(out, u.message());
+    }
+    out.appendInt(state.receivedQos2().size());
+    for (int id : state.receivedQos2()) out.appendInt(id);
     return out;
   }
 
@@ -62,7 +70,17 @@ final class SessionCodec {
     int m = count(r.i32());
     List<BrokerSession.Outgoing> owed = new ArrayList<>(m);
     for (int i = 0; i < m; i++) owed.add(readOutgoing(r));
-    return new SessionState(subs, owed, expirySec, disconnectedAt);
+    int u = count(r.i32());
+    List<BrokerSession.Unacked> unacked = new ArrayList<>(u);
+    for (int i = 0; i < u; i++) {
+      int packetId = r.i32();
+      boolean released = r.u8() == 1;
+      unacked.add(new BrokerSession.Unacked(packetId, released, readOutgoing(r)));
+    }
+    int q = count(r.i32());
+    List<Integer> receivedQos2 = new ArrayList<>(q);
+    for (int i = 0; i < q; i++) receivedQos2.add(r.i32());
+    return new SessionState(subs, unacked, owed, receivedQos2, expirySec, disconnectedAt);
   }
 
   static int count(int n) {

@@ -78,7 +78,11 @@ class BrokerCodecTest {
     Subscription plain = new Subscription("a/+", null, 1, true, false, 2, 7);
     Subscription shared = new Subscription("jobs/#", "workers", 2, false, true, 0, 0);
     BrokerSession.Outgoing owed = new BrokerSession.Outgoing(publication(), 1, false, List.of(7, 9));
-    SessionState back = SessionCodec.decode(SessionCodec.encode(new SessionState(List.of(plain, shared), List.of(owed), 600, 42)));
+    BrokerSession.Outgoing sent = new BrokerSession.Outgoing(publication(), 2, true, List.of());
+    List<BrokerSession.Unacked> unacked = List.of(new BrokerSession.Unacked(17, false, sent),
+        new BrokerSession.Unacked(65535, true, owed));
+    SessionState back = SessionCodec.decode(SessionCodec.encode(
+        new SessionState(List.of(plain, shared), unacked, List.of(owed), List.of(3, 4), 600, 42)));
 
     assertThat(back.subscriptions()).containsExactly(plain, shared);
     assertThat(back.expirySec()).isEqualTo(600);
@@ -87,6 +91,11 @@ class BrokerCodecTest {
     assertThat(back.owed().get(0).qos()).isEqualTo(1);
     assertThat(back.owed().get(0).identifiers()).containsExactly(7, 9);
     assertThat(back.owed().get(0).publication().topic()).isEqualTo("a/b/ü");
+    assertThat(back.unacked()).extracting(BrokerSession.Unacked::packetId).containsExactly(17, 65535);
+    assertThat(back.unacked()).extracting(BrokerSession.Unacked::released).containsExactly(false, true);
+    assertThat(back.unacked().get(0).message().qos()).isEqualTo(2);
+    assertThat(back.unacked().get(0).message().retain()).isTrue();
+    assertThat(back.receivedQos2()).containsExactly(3, 4);
   }
 
   @Test

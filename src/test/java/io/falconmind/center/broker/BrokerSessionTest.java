@@ -1,10 +1,19 @@
 package io.falconmind.center.broker;
 
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** When a session has outlived its client. */
+/** When a session has outlived its client, and what it takes along when it moves to another node. */
 class BrokerSessionTest {
 
   private final BrokerSession session = new BrokerSession("c", 10, new BrokerStats());
@@ -43,5 +52,84 @@ class BrokerSessionTest {
     session.away(0, 1_000_000);
 
     assertThat(session.expired(1_000_000)).isTrue();
+  }
+
+  @Test
+  void aSessionThatMovesTakesItsUnacknowledgedMessagesAlongWithTheirPacketIds() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      Context context = vertx.getOrCreateContext();
+      RecordingWire before = new RecordingWire(context);
+      BrokerSession old = new BrokerSession("c", 10, new BrokerStats());
+      on(context, () -> {
+        old.connecting(300);
+        old.attach(before, 3);
+        old.offer(outgoing("a", 1));
+        old.offer(outgoing("b", 2));
+        old.offer(outgoing("c", 2));
+        old.offer(outgoing("d", 1));
+      });
+      assertThat(before.sent).containsExactly("publish a #1", "publish b #2", "publish c #3");
+      // the client has "c" (PUBREC) and had sent a QoS 2 publication of its own, awaiting its PUBREL
+      assertThat(old.received(3)).isTrue();
+      assertThat(old.receivedQos2(9)).isTrue();
+
+      SessionState state = SessionCodec.decode(SessionCodec.encode(old.moveAway()));
+      BrokerSession moved = new BrokerSession("c", 10, new BrokerStats());
+      RecordingWire after = new RecordingWire(context);
+      on(context, () -> {
+        moved.restore(state);
+        state.owed().forEach(moved::offer);
+        moved.connecting(300);
+        moved.attach(after, 3);
+      });
+
+      assertThat(after.sent).containsExactly("publish a #1 again", "publish b #2 again", "release #3");
+      assertThat(moved.receivedQos2(9)).as("the client's PUBLISH sent again is known").isFalse();
+      on(context, () -> moved.acknowledged(1));
+      assertThat(after.sent).endsWith("publish d #4");
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static BrokerSession.Outgoing outgoing(String text, int qos) {
+    Publication p = new Publication("t", Buffer.buffer(text), qos, false, MqttProperties.NO_PROPERTIES, 0, "pub");
+    return new BrokerSession.Outgoing(p, qos, false, List.of());
+  }
+
+  /** Runs {@code step} on {@code context}, then waits until what it scheduled there has run too. */
+  private static void on(Context context, Runnable step) throws Exception {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      step.run();
+      context.runOnContext(w -> done.complete(null));
+    });
+    done.get(10, TimeUnit.SECONDS);
+  }
+
+  /** A client's connection that records what the session writes to it. */
+  private static final class RecordingWire implements BrokerSession.Wire {
+    final List<String> sent = new CopyOnWriteArrayList<>();
+    private final Context context;
+
+    RecordingWire(Context context) {
+      this.context = context;
+    }
+
+    @Override
+    public Context context() {
+      return context;
+    }
+
+    @Override
+    public void publish(BrokerSession.Outgoing message, int packetId, boolean dup) {
+      sent.add("publish " + message.publication().payload() + " #" + packetId + (dup ? " again" : ""));
+    }
+
+    @Override
+    public void release(int packetId) {
+      sent.add("release #" + packetId);
+    }
   }
 }
