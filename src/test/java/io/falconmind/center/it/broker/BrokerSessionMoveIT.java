@@ -5,6 +5,8 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
+import com.hivemq.client.mqtt.mqtt5.lifecycle.Mqtt5ClientConnectedContext;
+import com.hivemq.client.mqtt.mqtt5.lifecycle.Mqtt5ClientDisconnectedContext;
 import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
@@ -47,7 +49,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A persistent MQTT 5 session moves back and forth between two nodes of a three-node cluster while
  * three publishers, one on each node, keep sending QoS 1 messages to it: every acknowledged message
  * reaches it, and each publisher's messages first arrive in the order they were published (QoS 1
- * allows one to arrive again after a move; losing or overtaking one is a defect).
+ * allows one to arrive again after a move; losing or overtaking one is a defect). The roamer is one
+ * client throughout, keeping its side of the session as it moves.
  */
 @Timeout(120)
 class BrokerSessionMoveIT {
@@ -57,6 +60,7 @@ class BrokerSessionMoveIT {
   private static final String ROAMER = "move-roamer";
   private static final long SESSION_EXPIRY_SEC = 300;
   private static final int MOVES = 8;
+  private static final MqttQos QOS = MqttQos.AT_LEAST_ONCE;
   private static final int ARRIVALS_BETWEEN_MOVES = 500;
   /** How far a publisher may run ahead of what the roamer has received from it. */
   private static final int AHEAD = 50;
@@ -83,7 +87,7 @@ class BrokerSessionMoveIT {
     Map<String, Publisher> publishers = new LinkedHashMap<>();
     for (int i = 0; i < 3; i++) {
       String name = "move-pub-" + i;
-      publishers.put(name, new Publisher(name, connected(cluster.node(i), name)));
+      publishers.put(name, new Publisher(name, connected(cluster.node(i), name), QOS));
     }
     Queue<String> strangers = new ConcurrentLinkedQueue<>();
     Consumer<Mqtt5Publish> arrival = p -> {
@@ -96,8 +100,8 @@ class BrokerSessionMoveIT {
         from.arrived(text.substring(colon + 1));
       }
     };
-    Mqtt5AsyncClient roamer = roamerOn(0, true, arrival);
-    await(roamer.subscribeWith().topicFilter("move/#").qos(MqttQos.AT_LEAST_ONCE).send());
+    Roamer roamer = new Roamer(arrival);
+    await(roamer.client.subscribeWith().topicFilter("move/#").qos(QOS).send());
     for (Publisher p : publishers.values()) {
       Eventually.until(WAIT, "a probe of " + p.name + " at the roamer (its route known everywhere)", () -> {
         p.probe();
@@ -121,8 +125,7 @@ class BrokerSessionMoveIT {
           if (p.isDone()) await(p);
         }
         for (Publisher p : publishers.values()) p.moveStarts();
-        await(roamer.disconnect());
-        roamer = roamerOn(node, false, arrival);
+        roamer.moveTo(node);
         LOG.info("move {} to node {} at {} first arrivals", move, node, firstArrivals(publishers));
       }
       running.set(false);
@@ -141,12 +144,13 @@ class BrokerSessionMoveIT {
     } catch (AssertionError stillMissing) {
       // which messages are missing is reported per publisher below
     }
-    await(roamer.disconnect());
+    await(roamer.client.disconnect());
 
     SoftAssertions.assertSoftly(softly -> {
       softly.assertThat(strangers).withFailMessage("messages no publisher sent: %s", strangers).isEmpty();
       for (Publisher p : publishers.values()) {
-        LOG.info("{}: {} acknowledged, {} first arrivals", p.name, p.acknowledged.size(), p.firstArrivals().size());
+        LOG.info("{}: {} acknowledged, {} first arrivals, {} again", p.name, p.acknowledged.size(),
+            p.firstArrivals().size(), p.again());
         softly.assertThat(p.refused).withFailMessage("%s: publications refused: %s", p.name, p.refused).isEmpty();
         List<Integer> missing = p.missing();
         softly.assertThat(missing).withFailMessage("%s: %d of its %d acknowledged messages never reached the roamer: %s",
@@ -165,17 +169,43 @@ class BrokerSessionMoveIT {
     return c;
   }
 
-  /** The roamer connected on node {@code index}, handing each message it gets to {@code arrival}. */
-  private Mqtt5AsyncClient roamerOn(int index, boolean cleanStart, Consumer<Mqtt5Publish> arrival) {
-    Mqtt5AsyncClient c = Mqtt5Client.builder().identifier(ROAMER).serverHost("127.0.0.1")
-        .serverPort(cluster.node(index).mqttPort).buildAsync();
-    clients.add(c.toBlocking());
-    c.publishes(MqttGlobalPublishFilter.ALL, arrival);
-    Mqtt5ConnAck ack = await(c.connectWith().cleanStart(cleanStart).sessionExpiryInterval(SESSION_EXPIRY_SEC).send());
-    if (!cleanStart) {
-      assertThat(ack.isSessionPresent()).as("the roamer's session found when it connects on node %d", index).isTrue();
+  /**
+   * The roaming subscriber: one client throughout, so that it keeps its own side of the session (the
+   * QoS 2 packet identifiers it has had) as it moves, as a real client does.
+   */
+  private final class Roamer {
+    final Mqtt5AsyncClient client;
+    /** The node to connect to once the current connection ends; -1 for none. */
+    private volatile int next = -1;
+    private volatile CompletableFuture<Mqtt5ConnAck> connected = new CompletableFuture<>();
+
+    /** Connects on node 0 with a clean start, handing each message it gets to {@code arrival}. */
+    Roamer(Consumer<Mqtt5Publish> arrival) {
+      client = Mqtt5Client.builder().identifier(ROAMER).serverHost("127.0.0.1").serverPort(cluster.node(0).mqttPort)
+          .addConnectedListener(c -> connected.complete(((Mqtt5ClientConnectedContext) c).getConnAck()))
+          .addDisconnectedListener(c -> {
+            int node = next;
+            next = -1;
+            if (node < 0) return;
+            ((Mqtt5ClientDisconnectedContext) c).getReconnector().reconnect(true).delay(0, TimeUnit.MILLISECONDS)
+                .transportConfig().serverHost("127.0.0.1").serverPort(cluster.node(node).mqttPort).applyTransportConfig()
+                .connectWith().cleanStart(false).sessionExpiryInterval(SESSION_EXPIRY_SEC).applyConnect();
+          })
+          .buildAsync();
+      clients.add(client.toBlocking());
+      client.publishes(MqttGlobalPublishFilter.ALL, arrival);
+      await(client.connectWith().cleanStart(true).sessionExpiryInterval(SESSION_EXPIRY_SEC).send());
     }
-    return c;
+
+    /** Disconnects and connects again on node {@code index}, where the session must be found. */
+    void moveTo(int index) {
+      CompletableFuture<Mqtt5ConnAck> again = new CompletableFuture<>();
+      connected = again;
+      next = index;
+      await(client.disconnect());
+      assertThat(await(again).isSessionPresent()).as("the roamer's session found when it connects on node %d", index)
+          .isTrue();
+    }
   }
 
   private static int firstArrivals(Map<String, Publisher> publishers) {
@@ -209,6 +239,7 @@ class BrokerSessionMoveIT {
 
     final String name;
     private final Mqtt5AsyncClient client;
+    private final MqttQos qos;
     private final String topic;
     private final Semaphore window = new Semaphore(AHEAD);
     private volatile int published;
@@ -218,12 +249,14 @@ class BrokerSessionMoveIT {
     // guarded by this
     private final Set<Integer> seen = new HashSet<>();
     private final List<Integer> firstArrivals = new ArrayList<>();
+    private int again;
     /** The number of first arrivals when each move began. */
     private final List<Integer> moves = new ArrayList<>();
 
-    Publisher(String name, Mqtt5AsyncClient client) {
+    Publisher(String name, Mqtt5AsyncClient client, MqttQos qos) {
       this.name = name;
       this.client = client;
+      this.qos = qos;
       this.topic = "move/" + name;
     }
 
@@ -243,7 +276,7 @@ class BrokerSessionMoveIT {
           throw new AssertionError(name + " stalled at message " + n + ": none of its messages reached the roamer for "
               + WAIT + "; of those before, it misses " + located(missingBelow(n)) + "; its first arrivals: " + disorder());
         }
-        client.publishWith().topic(topic).payload(bytes(name + ":" + n)).qos(MqttQos.AT_LEAST_ONCE).send()
+        client.publishWith().topic(topic).payload(bytes(name + ":" + n)).qos(qos).send()
             .whenComplete((result, failure) -> settle(n, result, failure));
         published = n + 1;
       }
@@ -282,7 +315,14 @@ class BrokerSessionMoveIT {
       if (seen.add(n)) {
         firstArrivals.add(n);
         window.release();
+      } else {
+        again++;
       }
+    }
+
+    /** How many of its messages reached the roamer more than once. */
+    synchronized int again() {
+      return again;
     }
 
     synchronized void moveStarts() {
