@@ -294,7 +294,7 @@ public final class Broker {
       return;
     }
     // the session arrived for a connection that is gone: it keeps what waited for it
-    arrivals.settle(clientId, () -> claiming.get(clientId) == claim, w -> offerWaiting(clientId, session, w),
+    arrivals.settle(clientId, () -> claiming.get(clientId) == claim, w -> offerWaiting(clientId, w),
         () -> claiming.remove(clientId, claim));
   }
 
@@ -321,14 +321,11 @@ public final class Broker {
       sessions.put(clientId, session);
     }
     session.connecting(expirySec);
-    BrokerSession opened = session;
     // what waited for a session that carries on goes to it; for one that ends, nowhere
-    arrivals.settle(clientId, () -> true,
-        w -> {
-          if (present) offerWaiting(clientId, opened, w);
-          else arrivals.drop(w);
-        },
-        () -> claiming.remove(clientId));
+    arrivals.settle(clientId, () -> true, w -> {
+      if (present) offerWaiting(clientId, w);
+      else arrivals.drop(w);
+    }, () -> claiming.remove(clientId));
     return new Opened(session, present);
   }
 
@@ -573,17 +570,10 @@ public final class Broker {
     };
   }
 
-  /** Offers {@code session} a message that reached this node for it before it arrived. */
-  private void offerWaiting(String clientId, BrokerSession session, Arrivals.Waiting w) {
+  /** Offers the session of {@code clientId} a message that reached this node for it before it arrived. */
+  private void offerWaiting(String clientId, Arrivals.Waiting w) {
     Future<Void> ordered = moves.offer(clientId, w.message(), w.fromOld());
-    if (ordered != null) {
-      ordered.onComplete(w.safe());
-    } else if (session.offer(w.message())) {
-      storeWrites.stored(session, w.message()).onComplete(w.safe());
-    } else {
-      // it moved on meanwhile
-      offerHere(clientId, w.message()).onComplete(w.safe());
-    }
+    (ordered != null ? ordered : offerHere(clientId, w.message())).onComplete(w.safe());
   }
 
   private boolean online(String clientId) {
