@@ -259,7 +259,7 @@ public final class Broker {
     if (from != null) {
       List<String> filters = new ArrayList<>();
       for (Subscription s : state.subscriptions()) if (s.shareGroup() == null) filters.add(s.filter());
-      moves.begin(clientId, from, filters, state.messages());
+      moves.begin(clientId, from, filters, state.messages(), state.taken());
     }
     BrokerSession session = sessions.get(clientId);
     boolean fresh = session == null;

@@ -85,6 +85,8 @@ public final class BrokerSession {
   private List<Promise<Void>> storeWaiters;
   /** A write of this session to the session store is under way. */
   private boolean storing;
+  /** The numbered publications it took in lately; null until the first (only a cluster numbers them). */
+  private RecentlyTaken taken;
 
   BrokerSession(String clientId, int maxQueued, BrokerStats stats) {
     this.clientId = clientId;
@@ -178,6 +180,11 @@ public final class BrokerSession {
         return true;
       }
       queue.add(message);
+      Publication p = message.publication();
+      if (p.origin() != null) {
+        if (taken == null) taken = new RecentlyTaken();
+        taken.add(p.origin(), p.seq(), System.currentTimeMillis());
+      }
       if (wire == null) changedWhileAway = true;
       if (wire == null || pumpScheduled) return true;
       pumpScheduled = true;
@@ -319,7 +326,7 @@ public final class BrokerSession {
    */
   public synchronized SessionState moveAway() {
     movedAway = true;
-    SessionState state = state(0);
+    SessionState state = state(0, taken == null ? Map.of() : taken.recent(System.currentTimeMillis()));
     inFlight.clear();
     queue.clear();
     return state;
@@ -331,23 +338,24 @@ public final class BrokerSession {
    */
   public synchronized SessionState stored() {
     if (expirySec == 0) return null;
-    return state(wire == null ? disconnectedAt : 0);
+    return state(wire == null ? disconnectedAt : 0, Map.of());
   }
 
-  private SessionState state(long awaySince) {
+  private SessionState state(long awaySince, Map<String, long[]> recentlyTaken) {
     List<Unacked> unacked = new ArrayList<>(inFlight.size());
     for (Map.Entry<Integer, InFlight> e : inFlight.entrySet()) {
       unacked.add(new Unacked(e.getKey(), e.getValue().awaiting == Awaiting.PUBCOMP, e.getValue().message));
     }
     return new SessionState(new ArrayList<>(subscriptions.values()), unacked, new ArrayList<>(queue),
-        new ArrayList<>(receivedQos2), expirySec, awaySince);
+        new ArrayList<>(receivedQos2), expirySec, awaySince, recentlyTaken);
   }
 
   /**
    * Takes on what a session handed over by another node had in flight: its unacknowledged
    * messages keep their packet identifiers (sent again, with DUP or as PUBREL, when the client
-   * attaches) unless one is taken here already (then the message is sent again as a new one), and
-   * the client's QoS 2 publications awaiting PUBREL stay known as received.
+   * attaches) unless one is taken here already (then the message is sent again as a new one), the
+   * client's QoS 2 publications awaiting PUBREL stay known as received, and so do the publications
+   * it took in lately.
    */
   synchronized void restore(SessionState state) {
     for (Unacked u : state.unacked()) {
@@ -361,6 +369,11 @@ public final class BrokerSession {
       }
     }
     receivedQos2.addAll(state.receivedQos2());
+    if (!state.taken().isEmpty()) {
+      // what the client had before the move stays known as taken, should the session move on soon
+      if (taken == null) taken = new RecentlyTaken();
+      taken.addAll(state.taken(), System.currentTimeMillis());
+    }
   }
 
   /** Whether messages were queued while the client was away since the last call; clears the mark. */

@@ -73,7 +73,8 @@ final class PublicationCodec {
       return s;
     }
 
-    private void need(int n) {
+    /** Fails unless {@code n} more bytes are there to read. */
+    void need(long n) {
       if (pos + n > buffer.length()) throw new IllegalArgumentException("truncated publication at byte " + pos);
     }
   }

@@ -3,7 +3,9 @@ package io.falconmind.center.broker;
 import io.vertx.core.buffer.Buffer;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The binary form of a {@link SessionState} handed from one node to another and kept in the
@@ -35,6 +37,12 @@ final class SessionCodec {
     }
     out.appendInt(state.receivedQos2().size());
     for (int id : state.receivedQos2()) out.appendInt(id);
+    out.appendInt(state.taken().size());
+    state.taken().forEach((origin, seqs) -> {
+      PublicationCodec.writeString(out, origin);
+      out.appendInt(seqs.length);
+      for (long seq : seqs) out.appendLong(seq);
+    });
     return out;
   }
 
@@ -80,7 +88,17 @@ final class SessionCodec {
     int q = count(r.i32());
     List<Integer> receivedQos2 = new ArrayList<>(q);
     for (int i = 0; i < q; i++) receivedQos2.add(r.i32());
-    return new SessionState(subs, unacked, owed, receivedQos2, expirySec, disconnectedAt);
+    int t = count(r.i32());
+    Map<String, long[]> taken = new HashMap<>();
+    for (int i = 0; i < t; i++) {
+      String origin = r.string();
+      int k = count(r.i32());
+      r.need(8L * k);
+      long[] seqs = new long[k];
+      for (int j = 0; j < seqs.length; j++) seqs[j] = r.i64();
+      taken.put(origin, seqs);
+    }
+    return new SessionState(subs, unacked, owed, receivedQos2, expirySec, disconnectedAt, taken);
   }
 
   static int count(int n) {

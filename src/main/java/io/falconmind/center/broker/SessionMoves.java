@@ -26,7 +26,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * the session's filters to this node from then on, and sends a fence along the way its earlier
  * publications took, through the old node, which passes it on here. Once the fence is here,
  * everything the origin sent the old way before it is in, in the origin's order; what waited
- * follows, less what came the old way already; and from then on a copy from the old way of what
+ * follows, less what came the old way already or the session took in before it moved (the client
+ * had those: its acknowledgement took them out of the session, but the old node's record of what
+ * the session took in lately came along); and from then on a copy from the old way of what
  * the session's ordinary subscriptions take is one this node also gets straight, so it is left
  * out (a shared subscription's message goes one way only). Thread-safe.
  */
@@ -102,14 +104,20 @@ final class SessionMoves {
 
   /**
    * The session of {@code clientId} moved here from {@code old} with {@code owed} (the messages it
-   * had not delivered yet, in it already) and its ordinary subscriptions' {@code filters}.
+   * had not delivered yet, in it already), what it had {@code taken} in lately (by origin node: the
+   * client had those or has them in {@code owed}) and its ordinary subscriptions' {@code filters}.
    */
-  void begin(String clientId, String old, List<String> filters, List<BrokerSession.Outgoing> owed) {
+  void begin(String clientId, String old, List<String> filters, List<BrokerSession.Outgoing> owed,
+             Map<String, long[]> taken) {
     Move m = new Move(old, filters);
     for (BrokerSession.Outgoing o : owed) {
       Publication p = o.publication();
       if (p.origin() != null) m.origin(p.origin()).in.add(p.seq());
     }
+    taken.forEach((origin, seqs) -> {
+      Set<Long> in = m.origin(origin).in;
+      for (long seq : seqs) in.add(seq);
+    });
     Move earlier = moves.put(clientId, m);
     if (earlier != null) release(earlier, clientId);
     vertx.setTimer(windowMs, id -> end(clientId, m));

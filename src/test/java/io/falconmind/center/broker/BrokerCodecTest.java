@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -82,7 +83,8 @@ class BrokerCodecTest {
     List<BrokerSession.Unacked> unacked = List.of(new BrokerSession.Unacked(17, false, sent),
         new BrokerSession.Unacked(65535, true, owed));
     SessionState back = SessionCodec.decode(SessionCodec.encode(
-        new SessionState(List.of(plain, shared), unacked, List.of(owed), List.of(3, 4), 600, 42)));
+        new SessionState(List.of(plain, shared), unacked, List.of(owed), List.of(3, 4), 600, 42,
+            Map.of("node-a", new long[] {5, 9}, "node-b", new long[0]))));
 
     assertThat(back.subscriptions()).containsExactly(plain, shared);
     assertThat(back.expirySec()).isEqualTo(600);
@@ -96,6 +98,9 @@ class BrokerCodecTest {
     assertThat(back.unacked().get(0).message().qos()).isEqualTo(2);
     assertThat(back.unacked().get(0).message().retain()).isTrue();
     assertThat(back.receivedQos2()).containsExactly(3, 4);
+    assertThat(back.taken()).containsOnlyKeys("node-a", "node-b");
+    assertThat(back.taken().get("node-a")).containsExactly(5, 9);
+    assertThat(back.taken().get("node-b")).isEmpty();
   }
 
   @Test

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -54,7 +55,7 @@ class SessionMovesTest {
 
   @Test
   void whatComesThroughTheOldNodeGoesInAtOnceAndOnlyOnce() {
-    moves.begin(CLIENT, OLD, List.of("t/#"), List.of());
+    moves.begin(CLIENT, OLD, List.of("t/#"), List.of(), Map.of());
     assertThat(moves.offer(CLIENT, message("p", 1), true).succeeded()).isTrue();
     assertThat(moves.offer(CLIENT, message("p", 1), true).succeeded()).isTrue();
     assertThat(moves.offer(CLIENT, message("p", 2), true).succeeded()).isTrue();
@@ -64,7 +65,7 @@ class SessionMovesTest {
 
   @Test
   void whatComesStraightWaitsForTheFenceAndThenFollowsWhatCameTheOldWay() {
-    moves.begin(CLIENT, OLD, List.of("t/#"), List.of());
+    moves.begin(CLIENT, OLD, List.of("t/#"), List.of(), Map.of());
     Future<Void> s3 = moves.offer(CLIENT, message("p", 3), false);
     Future<Void> s4 = moves.offer(CLIENT, message("p", 4), false);
     assertThat(asked).containsExactly("p:" + OLD + ":[t/#]");
@@ -85,7 +86,7 @@ class SessionMovesTest {
 
   @Test
   void afterTheFenceACopyFromTheOldNodeIsLeftOutAndStraightOnesGoIn() {
-    moves.begin(CLIENT, OLD, List.of("t/#"), List.of());
+    moves.begin(CLIENT, OLD, List.of("t/#"), List.of(), Map.of());
     moves.offer(CLIENT, message("p", 5), false);
     moves.fenced(CLIENT, "p", 4);
     moves.offer(CLIENT, message("p", 6), false);
@@ -97,7 +98,7 @@ class SessionMovesTest {
 
   @Test
   void afterTheFenceWhatTheFencedFiltersDoNotTakeStillComesThroughTheOldNode() {
-    moves.begin(CLIENT, OLD, List.of("other/#"), List.of());
+    moves.begin(CLIENT, OLD, List.of("other/#"), List.of(), Map.of());
     moves.offer(CLIENT, message("p", 1), false);
     moves.fenced(CLIENT, "p", 1);
     // a shared subscription's message, sent one way only
@@ -107,7 +108,7 @@ class SessionMovesTest {
 
   @Test
   void whatTheSessionBroughtAlongIsNotTakenInAgain() {
-    moves.begin(CLIENT, OLD, List.of("t/#"), List.of(message("p", 7)));
+    moves.begin(CLIENT, OLD, List.of("t/#"), List.of(message("p", 7)), Map.of());
     moves.offer(CLIENT, message("p", 7), true);
     moves.offer(CLIENT, message("p", 7), false);
     moves.offer(CLIENT, message("p", 8), false);
@@ -116,8 +117,20 @@ class SessionMovesTest {
   }
 
   @Test
+  void whatTheSessionTookInBeforeItMovedIsNotTakenInAgain() {
+    // the client had p:3 and p:4 on the old node and acknowledged them; copies of them waited here
+    moves.begin(CLIENT, OLD, List.of("t/#"), List.of(), Map.of("p", new long[] {3, 4}));
+    moves.offer(CLIENT, message("p", 3), false);
+    moves.offer(CLIENT, message("p", 4), false);
+    moves.offer(CLIENT, message("p", 5), false);
+    moves.offer(CLIENT, message("p", 4), true);
+    moves.fenced(CLIENT, "p", 5);
+    assertThat(in).containsExactly("p:5");
+  }
+
+  @Test
   void eachOriginIsFencedOnItsOwn() {
-    moves.begin(CLIENT, OLD, List.of("t/#"), List.of());
+    moves.begin(CLIENT, OLD, List.of("t/#"), List.of(), Map.of());
     moves.offer(CLIENT, message("p", 1), false);
     moves.offer(CLIENT, message("q", 1), false);
     moves.fenced(CLIENT, "q", 0);
@@ -129,7 +142,7 @@ class SessionMovesTest {
 
   @Test
   void aSessionLeavingTakesWhatWaitedForAFenceAlongAndIsNoLongerWatched() {
-    moves.begin(CLIENT, OLD, List.of("t/#"), List.of());
+    moves.begin(CLIENT, OLD, List.of("t/#"), List.of(), Map.of());
     Future<Void> held = moves.offer(CLIENT, message("p", 1), false);
     moves.end(CLIENT);
     assertThat(held.succeeded()).isTrue();
@@ -140,7 +153,7 @@ class SessionMovesTest {
 
   @Test
   void aPublicationFromNoNodeInParticularIsLeftToTheCaller() {
-    moves.begin(CLIENT, OLD, List.of("t/#"), List.of());
+    moves.begin(CLIENT, OLD, List.of("t/#"), List.of(), Map.of());
     var local = new BrokerSession.Outgoing(
         new Publication("$SYS/x", Buffer.buffer("1"), 0, false, MqttProperties.NO_PROPERTIES, 0, null), 0, false, List.of());
     assertThat(moves.offer(CLIENT, local, false)).isNull();

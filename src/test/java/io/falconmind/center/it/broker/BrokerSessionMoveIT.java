@@ -16,7 +16,8 @@ import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,20 +48,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A persistent MQTT 5 session moves back and forth between two nodes of a three-node cluster while
- * three publishers, one on each node, keep sending QoS 1 messages to it: every acknowledged message
- * reaches it, and each publisher's messages first arrive in the order they were published (QoS 1
- * allows one to arrive again after a move; losing or overtaking one is a defect). The roamer is one
- * client throughout, keeping its side of the session as it moves.
+ * three publishers, one on each node, keep sending QoS 1 or QoS 2 messages to it: every acknowledged
+ * message reaches it, each publisher's messages first arrive in the order they were published, and
+ * at QoS 2 none arrives twice (QoS 1 allows one to arrive again after a move; losing or overtaking
+ * one is a defect at either). The roamer is one client throughout, keeping its side of the session
+ * as it moves.
  */
 @Timeout(120)
 class BrokerSessionMoveIT {
 
   private static final Logger LOG = LoggerFactory.getLogger(BrokerSessionMoveIT.class);
   private static final Duration WAIT = Duration.ofSeconds(20);
-  private static final String ROAMER = "move-roamer";
   private static final long SESSION_EXPIRY_SEC = 300;
   private static final int MOVES = 8;
-  private static final MqttQos QOS = MqttQos.AT_LEAST_ONCE;
   private static final int ARRIVALS_BETWEEN_MOVES = 500;
   /** How far a publisher may run ahead of what the roamer has received from it. */
   private static final int AHEAD = 50;
@@ -82,12 +82,15 @@ class BrokerSessionMoveIT {
     Mqtt5Clients.disconnectAll(clients);
   }
 
-  @Test
-  void aSessionMovingBackAndForthWhileThreeNodesPublishToItLosesNoneAndKeepsEachPublishersOrder() throws Exception {
+  @ParameterizedTest(name = "QoS {0}")
+  @ValueSource(ints = {1, 2})
+  void aSessionMovingBackAndForthWhileThreeNodesPublishToItLosesNoneAndKeepsEachPublishersOrder(int level)
+      throws Exception {
+    MqttQos qos = MqttQos.fromCode(level);
     Map<String, Publisher> publishers = new LinkedHashMap<>();
     for (int i = 0; i < 3; i++) {
-      String name = "move-pub-" + i;
-      publishers.put(name, new Publisher(name, connected(cluster.node(i), name), QOS));
+      String name = "move-q" + level + "-pub-" + i;
+      publishers.put(name, new Publisher(name, connected(cluster.node(i), name), qos));
     }
     Queue<String> strangers = new ConcurrentLinkedQueue<>();
     Consumer<Mqtt5Publish> arrival = p -> {
@@ -100,8 +103,8 @@ class BrokerSessionMoveIT {
         from.arrived(text.substring(colon + 1));
       }
     };
-    Roamer roamer = new Roamer(arrival);
-    await(roamer.client.subscribeWith().topicFilter("move/#").qos(QOS).send());
+    Roamer roamer = new Roamer("move-q" + level + "-roamer", arrival);
+    await(roamer.client.subscribeWith().topicFilter("move/#").qos(qos).send());
     for (Publisher p : publishers.values()) {
       Eventually.until(WAIT, "a probe of " + p.name + " at the roamer (its route known everywhere)", () -> {
         p.probe();
@@ -157,6 +160,10 @@ class BrokerSessionMoveIT {
             p.name, missing.size(), p.acknowledged.size(), p.located(missing)).isEmpty();
         softly.assertThat(p.firstArrivals()).withFailMessage("%s: its messages first reached the roamer out of order: %s",
             p.name, p.disorder()).isSorted();
+        if (qos == MqttQos.EXACTLY_ONCE) {
+          softly.assertThat(p.again()).withFailMessage("%s: %d of its QoS 2 messages reached the roamer twice",
+              p.name, p.again()).isZero();
+        }
       }
     });
   }
@@ -179,9 +186,9 @@ class BrokerSessionMoveIT {
     private volatile int next = -1;
     private volatile CompletableFuture<Mqtt5ConnAck> connected = new CompletableFuture<>();
 
-    /** Connects on node 0 with a clean start, handing each message it gets to {@code arrival}. */
-    Roamer(Consumer<Mqtt5Publish> arrival) {
-      client = Mqtt5Client.builder().identifier(ROAMER).serverHost("127.0.0.1").serverPort(cluster.node(0).mqttPort)
+    /** Connects as {@code id} on node 0 with a clean start, handing each message it gets to {@code arrival}. */
+    Roamer(String id, Consumer<Mqtt5Publish> arrival) {
+      client = Mqtt5Client.builder().identifier(id).serverHost("127.0.0.1").serverPort(cluster.node(0).mqttPort)
           .addConnectedListener(c -> connected.complete(((Mqtt5ClientConnectedContext) c).getConnAck()))
           .addDisconnectedListener(c -> {
             int node = next;
