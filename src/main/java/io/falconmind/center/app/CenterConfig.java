@@ -18,10 +18,11 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Broker broker, Grpc 
                            Feed feed) {
 
   /**
-   * @param portOffset added (already) to the HTTP, MQTT, gRPC, Hazelcast and event bus ports of this
-   *                   configuration; kept for display
+   * @param portOffset      added (already) to the HTTP, MQTT, gRPC, Hazelcast and event bus ports of
+   *                        this configuration; kept for display
+   * @param nativeTransport network I/O through Linux epoll where the platform has it (else Java NIO)
    */
-  public record Node(String id, Path dataDir, int portOffset) {
+  public record Node(String id, Path dataDir, int portOffset, boolean nativeTransport) {
   }
 
   public record Http(String host, int port, int maxBodyBytes) {
@@ -230,7 +231,7 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Broker broker, Grpc 
       throw new ConfigException(e.getMessage());
     }
     return new CenterConfig(
-        new Node(nodeId, Path.of(dataDir), portOffset),
+        new Node(nodeId, Path.of(dataDir), portOffset, s.bool("node.nativeTransport")),
         new Http(s.string("http.host"), offsetPort(s, "http.port", portOffset),
             s.integer("http.maxBodyBytes", 1024, 64 * 1024 * 1024)),
         mqtt, broker,

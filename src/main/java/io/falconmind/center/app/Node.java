@@ -75,7 +75,7 @@ public final class Node {
       throw e;
     }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+    VertxOptions options = new VertxOptions().setPreferNativeTransport(config.node().nativeTransport()).setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
         .setJvmMetricsEnabled(true));
     VertxBuilder builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(registry));
     if (!config.cluster().enabled()) {
@@ -123,7 +123,8 @@ public final class Node {
           return joined.compose(x -> deploy(() -> new MqttVerticle(identity.nodeId(), config.mqtt(), broker, registry), mqttInstances()));
         })
         .compose(v -> deploy(() -> new HttpVerticle(identity.nodeId(), config, identity.adminToken(), registry), 1))
-        .onSuccess(v -> log.info("node {} started", identity.nodeId()));
+        .onSuccess(v -> log.info("node {} started ({} transport)", identity.nodeId(),
+            vertx.isNativeTransportEnabled() ? "native epoll" : "Java NIO"));
   }
 
   private Future<Void> deployControlPlane(ControlSnapshot snapshot) {
