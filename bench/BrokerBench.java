@@ -147,17 +147,29 @@ public final class BrokerBench {
     for (String r : arg(args, "--rates", "10000,30000").split(",")) rates.add(Integer.parseInt(r));
     Ports ports = new Ports(host, port, Integer.parseInt(arg(args, "--pub-port", String.valueOf(port))),
         List.of(args).contains("--persistent-subscribers"), Long.parseLong(arg(args, "--broker-pid", "0")));
+    // unmeasured warm-up in this process, so that both the broker and this generator (its MQTT
+    // client compiles its hot paths too) run warm when the measured steps start
+    int warmupSec = Integer.parseInt(arg(args, "--warmup-sec", "0"));
+    for (String scenario : warmupSec > 0 ? scenarios : List.<String>of()) {
+      for (String q : qosList) step(ports, null, scenario, qos(q), WARMUP_RATE, clients, warmupSec);
+    }
     for (String scenario : scenarios) {
       for (String q : qosList) {
-        MqttQos qos = q.equals("1") ? MqttQos.AT_LEAST_ONCE : MqttQos.AT_MOST_ONCE;
-        for (int rate : rates) step(ports, label, scenario, qos, rate, clients, stepSec);
+        for (int rate : rates) step(ports, label, scenario, qos(q), rate, clients, stepSec);
       }
     }
   }
 
+  private static final int WARMUP_RATE = 10_000;
+
+  private static MqttQos qos(String code) {
+    return code.equals("1") ? MqttQos.AT_LEAST_ONCE : MqttQos.AT_MOST_ONCE;
+  }
+
   /**
-   * One scenario at one offered delivery rate: fan-in (N publishers, 1 subscriber), fan-out
-   * (1 publisher, N subscribers; the publisher sends rate/N), pairs (N publisher-subscriber pairs).
+   * One scenario at one offered delivery rate, its figures printed unless {@code label} is null:
+   * fan-in (N publishers, 1 subscriber), fan-out (1 publisher, N subscribers; the publisher sends
+   * rate/N), pairs (N publisher-subscriber pairs).
    */
   private static void step(Ports ports, String label, String scenario, MqttQos qos, int rate, int n,
                            int stepSec) throws Exception {
@@ -251,7 +263,7 @@ public final class BrokerBench {
     // the broker's CPU time in the measured window per delivery (NaN without --broker-pid)
     double cpuMicrosPerDelivery = cpuStart < 0 || cpuEnd < 0 || got == 0 ? Double.NaN
         : (cpuEnd - cpuStart) / TICKS_PER_SECOND * 1e6 / got;
-    System.out.printf("%s\t%s\tQoS %d\t%d\t%.0f\t%.2f\t%.2f\t%d\t%.2f\t%.2f\t%.1f%n", label, scenario, qos.getCode(),
+    if (label != null) System.out.printf("%s\t%s\tQoS %d\t%d\t%.0f\t%.2f\t%.2f\t%d\t%.2f\t%.2f\t%.1f%n", label, scenario, qos.getCode(),
         rate, got / seconds, rec.percentileMs(0.50), rec.percentileMs(0.99), Math.max(0, expected - got),
         acks.percentileMs(0.50), acks.percentileMs(0.99), cpuMicrosPerDelivery);
     List<CompletableFuture<Void>> closing = new ArrayList<>();

@@ -85,11 +85,10 @@ stop_pid() {
 RESULTS="$RUN_DIR/results.tsv"
 : > "$RESULTS"
 run_load() { # port label pid
-  # the same short unmeasured warm-up for every broker (a JVM broker compiles its hot paths first)
-  "${BENCH[@]}" load --port "$1" --label warm-up --step-sec "$WARMUP_SEC" --rates 10000 --clients "$CLIENTS" \
-    --scenarios "$SCENARIOS" --qos "$QOS" >/dev/null 2>&1
+  # the same unmeasured warm-up for every broker, in the measuring process: a JVM broker compiles
+  # its hot paths first, and so does the generator's MQTT client
   "${BENCH[@]}" load --port "$1" --label "$2" --step-sec "$STEP_SEC" --rates "$RATES" --clients "$CLIENTS" \
-    --scenarios "$SCENARIOS" --qos "$QOS" --broker-pid "$3" 2>/dev/null | tee -a "$RESULTS"
+    --scenarios "$SCENARIOS" --qos "$QOS" --broker-pid "$3" --warmup-sec "$WARMUP_SEC" 2>/dev/null | tee -a "$RESULTS"
 }
 
 wanted() { [[ ",$BROKERS," == *",$1,"* ]]; }
@@ -161,7 +160,7 @@ echo "$HELD_LINE; heap after GC ${HEAP_BEFORE} KiB -> ${HEAP_AFTER} KiB: ${PER_C
   echo "Every broker ran alone with the load generator on the same machine (one JVM, HiveMQ MQTT 3.1.1 client, 64-byte"
   echo "payloads carrying their send time; latency is publish to delivery). \"Offered\" counts deliveries per second: in"
   echo "fan-out the one publisher sends offered / $CLIENTS. \"Lost\" is what was sent in the window and not delivered within 5 s after it."
-  echo "Before its measured steps, every broker gets the same unmeasured warm-up (each scenario and QoS, $WARMUP_SEC s at 10,000/s)."
+  echo "Before its measured steps, every broker gets the same unmeasured warm-up (each scenario and QoS, $WARMUP_SEC s at 10,000/s), from the load generator process that then measures."
   echo
   echo "\"CPU µs/msg\" is the broker process's CPU time (user + system, from /proc) in the measured window per delivery."
   if (( REPEATS > 1 )); then
