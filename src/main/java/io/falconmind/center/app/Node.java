@@ -75,8 +75,9 @@ public final class Node {
       throw e;
     }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    VertxOptions options = new VertxOptions().setPreferNativeTransport(config.node().nativeTransport()).setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-        .setJvmMetricsEnabled(true));
+    VertxOptions options = new VertxOptions()
+        .setPreferNativeTransport(config.node().nativeTransport())
+        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
     VertxBuilder builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(registry));
     if (!config.cluster().enabled()) {
       Node node = new Node(config, lock, identity, builder.with(options).build(), null, registry);
