@@ -1,5 +1,6 @@
 package io.falconmind.center.broker;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -27,7 +28,7 @@ record SessionState(List<Subscription> subscriptions, List<BrokerSession.Unacked
 
   /** Every message it brings along for its client: those in flight first, then those waiting. */
   List<BrokerSession.Outgoing> messages() {
-    List<BrokerSession.Outgoing> all = new java.util.ArrayList<>(unacked.size() + owed.size());
+    List<BrokerSession.Outgoing> all = new ArrayList<>(unacked.size() + owed.size());
     for (BrokerSession.Unacked u : unacked) all.add(u.message());
     all.addAll(owed);
     return all;
