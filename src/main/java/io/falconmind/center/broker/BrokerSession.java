@@ -163,7 +163,8 @@ public final class BrokerSession {
 
   /**
    * Queues a message for the client. QoS 0 messages are dropped while the client is away; any
-   * message beyond {@code maxQueued} waiting messages is dropped (and counted).
+   * message beyond {@code maxQueued} waiting messages is dropped (and counted). Messages that the
+   * client's free window places take next, before the connection writes them, are not waiting.
    *
    * @return false, taking nothing, when the session has {@linkplain #moveAway moved} to another node
    */
@@ -175,7 +176,9 @@ public final class BrokerSession {
         stats.dropped();
         return true;
       }
-      if (queue.size() >= maxQueued) {
+      // messages the open window takes next are on their way, not waiting: only those behind count
+      int room = wire == null ? maxQueued : maxQueued + Math.max(0, window - inFlight.size());
+      if (queue.size() >= room) {
         stats.dropped();
         return true;
       }

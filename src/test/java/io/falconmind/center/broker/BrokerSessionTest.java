@@ -93,6 +93,32 @@ class BrokerSessionTest {
     }
   }
 
+  @Test
+  void messagesTheOpenWindowTakesNextDoNotCountAgainstTheQueueLimit() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      Context context = vertx.getOrCreateContext();
+      RecordingWire wire = new RecordingWire(context);
+      BrokerSession limited = new BrokerSession("c", 5, new BrokerStats());
+      // a burst offered before the connection's context writes any of it
+      on(context, () -> {
+        limited.connecting(0);
+        limited.attach(wire, 3);
+        for (int i = 0; i < 9; i++) limited.offer(outgoing("m" + i, 1));
+      });
+
+      assertThat(wire.sent).containsExactly("publish m0 #1", "publish m1 #2", "publish m2 #3");
+      assertThat(limited.queued()).as("waiting behind the window: the queue limit").isEqualTo(5);
+      for (int id = 1; id <= 8; id++) {
+        int packetId = id;
+        on(context, () -> limited.acknowledged(packetId));
+      }
+      assertThat(wire.sent).hasSize(8).endsWith("publish m7 #8");
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
   private static BrokerSession.Outgoing outgoing(String text, int qos) {
     Publication p = new Publication("t", Buffer.buffer(text), qos, false, MqttProperties.NO_PROPERTIES, 0, "pub");
     return new BrokerSession.Outgoing(p, qos, false, List.of());
