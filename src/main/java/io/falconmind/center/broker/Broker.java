@@ -134,6 +134,11 @@ public final class Broker {
     return sessions.size();
   }
 
+  /** Whether a will of {@code clientId} waits out its delay here. */
+  boolean willPending(String clientId) {
+    return wills.pending(clientId);
+  }
+
   // ---- connections ---------------------------------------------------------------------------
 
   /** Counts a new connection; false (and not counted) when the node is at {@code maxConnections}. */
@@ -206,6 +211,9 @@ public final class Broker {
       if (s == null) return null;
       if (cleanStart || s.expired(System.currentTimeMillis())) {
         end(s);
+        // the connection that was closing here when this began may have left its will meanwhile
+        Publication late = wills.take(clientId);
+        if (late != null) publish(late);
         return null;
       }
       List<Subscription> subscriptions = s.subscriptions();
@@ -217,6 +225,9 @@ public final class Broker {
       sessions.remove(clientId, s);
       s.discard();
       StoreWrites.release(s);
+      // the connection was closing here when this began and may have left its will meanwhile:
+      // the client carries the session on with its new connection, so the will is not due
+      wills.take(clientId);
       return state;
     });
   }
@@ -337,6 +348,12 @@ public final class Broker {
   public void closed(BrokerSession session, BrokerSession.Wire wire, Publication will, long willDelaySec) {
     long now = System.currentTimeMillis();
     session.detach(wire, now);
+    if (gone(session)) {
+      // another node took the client over while this connection was closing: the session went on
+      // there with the new connection (a will with a delay is not due then), or it ended
+      if (will != null && (!session.movedAway() || willDelaySec <= 0)) publish(will);
+      return;
+    }
     if (session.online()) {
       // taken over: the new connection carries the session on
       if (will != null) publish(will);
@@ -355,7 +372,18 @@ public final class Broker {
       publish(will);
     } else {
       wills.schedule(session.clientId(), will, delay);
+      // a takeover from another node that looked for the will before it was here: it carried the
+      // session on (no will) or ended it (the will is due now)
+      if (gone(session)) {
+        Publication pending = wills.take(session.clientId());
+        if (pending != null && !session.movedAway()) publish(pending);
+      }
     }
+  }
+
+  /** Whether the session is no longer this node's: it moved to another node, or it ended. */
+  private boolean gone(BrokerSession session) {
+    return session.movedAway() || sessions.get(session.clientId()) != session;
   }
 
   private void end(BrokerSession session) {

@@ -323,6 +323,11 @@ public final class BrokerSession {
     return inFlight.size();
   }
 
+  /** Whether the session has {@linkplain #moveAway moved} to another node. */
+  public synchronized boolean movedAway() {
+    return movedAway;
+  }
+
   /**
    * The session moves to another node: returns it as it carries on there (connected), and from now
    * on {@link #offer} takes nothing and the session keeps no message.

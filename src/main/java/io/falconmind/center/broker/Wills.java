@@ -36,6 +36,10 @@ final class Wills {
     if (old != null) vertx.cancelTimer(old.timerId());
   }
 
+  boolean pending(String clientId) {
+    return pending.containsKey(clientId);
+  }
+
   /** Takes the will waiting for {@code clientId} (it will not be published by its timer); null when none. */
   Publication take(String clientId) {
     Pending p = pending.remove(clientId);

@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -132,30 +131,5 @@ class BrokerSessionTest {
       context.runOnContext(w -> done.complete(null));
     });
     done.get(10, TimeUnit.SECONDS);
-  }
-
-  /** A client's connection that records what the session writes to it. */
-  private static final class RecordingWire implements BrokerSession.Wire {
-    final List<String> sent = new CopyOnWriteArrayList<>();
-    private final Context context;
-
-    RecordingWire(Context context) {
-      this.context = context;
-    }
-
-    @Override
-    public Context context() {
-      return context;
-    }
-
-    @Override
-    public void publish(BrokerSession.Outgoing message, int packetId, boolean dup) {
-      sent.add("publish " + message.publication().payload() + " #" + packetId + (dup ? " again" : ""));
-    }
-
-    @Override
-    public void release(int packetId) {
-      sent.add("release #" + packetId);
-    }
   }
 }
