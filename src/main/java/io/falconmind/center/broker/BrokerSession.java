@@ -342,10 +342,10 @@ public final class BrokerSession {
 
   /**
    * The session as the cluster's session store keeps it (nothing is taken from it), or null when
-   * it does not outlive its connection.
+   * it does not outlive its connection or has moved to another node (which stores it from then on).
    */
   public synchronized SessionState stored() {
-    if (expirySec == 0) return null;
+    if (expirySec == 0 || movedAway) return null;
     return state(wire == null ? disconnectedAt : 0, Map.of());
   }
 

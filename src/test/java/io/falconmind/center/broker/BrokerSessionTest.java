@@ -74,6 +74,7 @@ class BrokerSessionTest {
       assertThat(old.receivedQos2(9)).isTrue();
 
       SessionState state = SessionCodec.decode(SessionCodec.encode(old.moveAway()));
+      assertThat(old.stored()).as("what the old node would store of it now").isNull();
       BrokerSession moved = new BrokerSession("c", 10, new BrokerStats());
       RecordingWire after = new RecordingWire(context);
       on(context, () -> {
