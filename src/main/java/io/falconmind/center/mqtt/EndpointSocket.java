@@ -51,6 +51,8 @@ final class EndpointSocket {
   private final NetSocketInternal socket;
   private boolean paused;
   private boolean flushScheduled;
+  /** Bytes of the batch {@link #writeBatched} has written and not flushed yet. */
+  private long unflushed;
 
   private EndpointSocket(NetSocketInternal socket) {
     this.socket = socket;
@@ -85,11 +87,15 @@ final class EndpointSocket {
     return paused;
   }
 
-  /** Bytes written to the client that its connection has not taken yet (0 when out of reach). */
+  /**
+   * Bytes sent to the client that its connection has not taken yet: flushed, and still waiting for
+   * room in the kernel's buffers (0 when out of reach). The batch being written does not count: a
+   * backlog released at once to a client that reads is not what it failed to take.
+   */
   long pendingBytes() {
     if (socket == null) return 0;
     var outbound = socket.channelHandlerContext().channel().unsafe().outboundBuffer();
-    return outbound == null ? 0 : outbound.totalPendingWriteBytes();
+    return outbound == null ? 0 : Math.max(0, outbound.totalPendingWriteBytes() - unflushed);
   }
 
   /** Whether {@link #writeBatched} may be called: the socket is in reach and this is its event loop. */
@@ -104,11 +110,15 @@ final class EndpointSocket {
    */
   void writeBatched(Object message) {
     ChannelHandlerContext ctx = socket.channelHandlerContext();
+    var outbound = ctx.channel().unsafe().outboundBuffer();
+    long before = outbound == null ? 0 : outbound.totalPendingWriteBytes();
     ctx.write(message, ctx.voidPromise());
+    if (outbound != null) unflushed += outbound.totalPendingWriteBytes() - before;
     if (!flushScheduled) {
       flushScheduled = true;
       ctx.executor().execute(() -> {
         flushScheduled = false;
+        unflushed = 0;
         ctx.flush();
       });
     }
