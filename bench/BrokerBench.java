@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * bench/broker-bench.sh). Modes:
  * <ul>
  *   <li>{@code load --host H --port P --label L [--step-sec S] [--qos 0,1] [--scenarios fan-in,fan-out,pairs]
- *       [--pub-port P2] [--persistent-subscribers] [--broker-pid PID]}: the same scenarios against any MQTT 3.1.1 broker,
+ *       [--pub-port P2] [--persistent-subscribers] [--broker-pid PID] [--warmup-sec W] [--tick-ms T]}: the
+ *       same scenarios against any MQTT 3.1.1 broker, publishers sending on a tick of T ms (10),
  *       publishers on {@code P2} when given (another node of a cluster), subscribers with clean
  *       session false when asked; one line per step, tab-separated: label, scenario, qos, offered
  *       msgs/s, delivered msgs/s, p50 ms, p99 ms, lost, then p50 and p99 ms from publish to the
@@ -150,6 +151,7 @@ public final class BrokerBench {
     // unmeasured warm-up in this process, so that both the broker and this generator (its MQTT
     // client compiles its hot paths too) run warm when the measured steps start
     int warmupSec = Integer.parseInt(arg(args, "--warmup-sec", "0"));
+    tickMs = Integer.parseInt(arg(args, "--tick-ms", "10"));
     for (String scenario : warmupSec > 0 ? scenarios : List.<String>of()) {
       for (String q : qosList) step(ports, null, scenario, qos(q), WARMUP_RATE, clients, warmupSec);
     }
@@ -161,6 +163,8 @@ public final class BrokerBench {
   }
 
   private static final int WARMUP_RATE = 10_000;
+  /** The publishers' tick: each sends what falls due every this many milliseconds, as one burst. */
+  private static int tickMs = 10;
 
   private static MqttQos qos(String code) {
     return code.equals("1") ? MqttQos.AT_LEAST_ONCE : MqttQos.AT_MOST_ONCE;
@@ -216,7 +220,7 @@ public final class BrokerBench {
           .send().join();
     }
     int publishRate = rate / subscribersPerMessage;
-    double perPublisherPerTick = publishRate / (double) pubs.size() / 100.0;
+    double perPublisherPerTick = publishRate / (double) pubs.size() * tickMs / 1000.0;
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
     AtomicLong sent = new AtomicLong();
     AtomicLong sentWhileRecording = new AtomicLong();
@@ -240,7 +244,7 @@ public final class BrokerBench {
           if (measured) sentWhileRecording.incrementAndGet();
         }
       }
-    }, 0, 10, TimeUnit.MILLISECONDS);
+    }, 0, tickMs, TimeUnit.MILLISECONDS);
     TimeUnit.SECONDS.sleep(1); // warm-up, not measured
     rec.reset();
     acks.reset();

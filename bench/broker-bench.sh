@@ -22,6 +22,7 @@ NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-}       # more JVM options for this project's n
 BROKERS=${BROKERS:-ours,mosquitto,moquette}
 REPEATS=${REPEATS:-1}                    # measured runs of every step per broker, to see the spread
 WARMUP_SEC=${WARMUP_SEC:-5}              # unmeasured warm-up of every scenario and QoS, before each run
+TICK_MS=${TICK_MS:-10}                   # publishers send what falls due every TICK_MS, as one burst
 OURS_PORT=${OURS_PORT:-11883}
 MOSQUITTO_PORT=${MOSQUITTO_PORT:-11884}
 MOQUETTE_PORT=${MOQUETTE_PORT:-11885}
@@ -88,7 +89,7 @@ run_load() { # port label pid
   # the same unmeasured warm-up for every broker, in the measuring process: a JVM broker compiles
   # its hot paths first, and so does the generator's MQTT client
   "${BENCH[@]}" load --port "$1" --label "$2" --step-sec "$STEP_SEC" --rates "$RATES" --clients "$CLIENTS" \
-    --scenarios "$SCENARIOS" --qos "$QOS" --broker-pid "$3" --warmup-sec "$WARMUP_SEC" 2>/dev/null | tee -a "$RESULTS"
+    --scenarios "$SCENARIOS" --qos "$QOS" --broker-pid "$3" --warmup-sec "$WARMUP_SEC" --tick-ms "$TICK_MS" 2>/dev/null | tee -a "$RESULTS"
 }
 
 wanted() { [[ ",$BROKERS," == *",$1,"* ]]; }
@@ -153,12 +154,12 @@ echo "$HELD_LINE; heap after GC ${HEAP_BEFORE} KiB -> ${HEAP_AFTER} KiB: ${PER_C
 {
   echo "# Broker benchmark, $(date -u +'%F %H:%M') UTC"
   echo
-  echo "Command: \`RATES=$RATES STEP_SEC=$STEP_SEC CLIENTS=$CLIENTS SCENARIOS=$SCENARIOS QOS=$QOS BROKERS=$BROKERS REPEATS=$REPEATS WARMUP_SEC=$WARMUP_SEC${NODE_JAVA_OPTS:+ NODE_JAVA_OPTS='$NODE_JAVA_OPTS'}${CONNECTIONS:+ CONNECTIONS=$CONNECTIONS} bench/broker-bench.sh\`"
+  echo "Command: \`RATES=$RATES STEP_SEC=$STEP_SEC CLIENTS=$CLIENTS SCENARIOS=$SCENARIOS QOS=$QOS BROKERS=$BROKERS REPEATS=$REPEATS WARMUP_SEC=$WARMUP_SEC TICK_MS=$TICK_MS${NODE_JAVA_OPTS:+ NODE_JAVA_OPTS='$NODE_JAVA_OPTS'}${CONNECTIONS:+ CONNECTIONS=$CONNECTIONS} bench/broker-bench.sh\`"
   echo
   echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB;" \
     "$(java -version 2>&1 | head -1); mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}'), moquette 0.17."
   echo "Every broker ran alone with the load generator on the same machine (one JVM, HiveMQ MQTT 3.1.1 client, 64-byte"
-  echo "payloads carrying their send time; latency is publish to delivery). \"Offered\" counts deliveries per second: in"
+  echo "payloads carrying their send time, sent in a burst every $TICK_MS ms; latency is publish to delivery). \"Offered\" counts deliveries per second: in"
   echo "fan-out the one publisher sends offered / $CLIENTS. \"Lost\" is what was sent in the window and not delivered within 5 s after it."
   echo "Before its measured steps, every broker gets the same unmeasured warm-up (each scenario and QoS, $WARMUP_SEC s at 10,000/s), from the load generator process that then measures."
   echo
