@@ -71,7 +71,7 @@ start_ours() {
   # shellcheck disable=SC2086
   java -Xmx"$NODE_HEAP" $NODE_JAVA_OPTS -jar "$JAR" --set node.dataDir="$PWD/$RUN_DIR/data" --set http.port=18090 \
     --set mqtt.port="$OURS_PORT" --set grpc.port=19091 --set mqtt.allowAnonymous=true \
-    --set mqtt.maxConnections=1000000 > "$RUN_DIR/node.log" 2>&1 &
+    --set mqtt.maxConnections=1000000 >> "$RUN_DIR/node.log" 2>&1 &
   OURS_PID=$!
   PIDS+=("$OURS_PID")
   wait_port "$OURS_PORT"
