@@ -1,7 +1,6 @@
 package io.falconmind.center.broker;
 
 import io.falconmind.center.app.CenterConfig;
-import io.falconmind.center.mqtt.TopicFilter;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -59,7 +58,7 @@ public final class Broker {
   private final SubscriptionTree tree;
   private final Map<String, BrokerSession> sessions = new ConcurrentHashMap<>();
   private final Map<String, Live> live = new ConcurrentHashMap<>();
-  private final Map<String, Publication> retained = new ConcurrentHashMap<>();
+  private final RetainedMessages retained = new RetainedMessages();
   private final Wills wills;
   private final MovedAway moved;
   private final Arrivals arrivals = new Arrivals(stats);
@@ -435,14 +434,8 @@ public final class Broker {
     if (s.shareGroup() != null || s.retainHandling() == 2 || s.retainHandling() == 1 && previous != null) return;
     long now = System.currentTimeMillis();
     List<Integer> ids = s.identifier() > 0 ? List.of(s.identifier()) : List.of();
-    for (Publication p : retained.values()) {
-      if (p.expired(now)) {
-        retained.remove(p.topic(), p);
-        continue;
-      }
-      if (TopicFilter.matches(s.filter(), p.topic())) {
-        session.offer(new BrokerSession.Outgoing(p, Math.min(p.qos(), s.qos()), true, ids));
-      }
+    for (Publication p : retained.matching(s.filter(), now)) {
+      session.offer(new BrokerSession.Outgoing(p, Math.min(p.qos(), s.qos()), true, ids));
     }
   }
 
@@ -478,7 +471,7 @@ public final class Broker {
   public Future<Void> publish(Publication p) {
     BrokerCluster c = cluster;
     if (c != null) return c.route(p, routed -> publishInCluster(c, routed));
-    if (p.retain()) retainLocally(p);
+    if (p.retain()) retained.keep(p);
     deliver(p, true, null);
     return Future.succeededFuture();
   }
@@ -486,7 +479,7 @@ public final class Broker {
   private Future<Void> publishInCluster(BrokerCluster c, Publication p) {
     List<Future<Void>> pending = null;
     if (p.retain()) {
-      retainLocally(p);
+      retained.keep(p);
       Future<Void> kept = c.retain(p);
       if (p.qos() > 0) pending = new ArrayList<>(List.of(kept));
     }
@@ -502,16 +495,8 @@ public final class Broker {
 
   /** Publishes to this node's sessions only (the node's own {@code $SYS} topics). */
   private void publishLocally(Publication p) {
-    if (p.retain()) retainLocally(p);
+    if (p.retain()) retained.keep(p);
     deliver(p, true, null);
-  }
-
-  private void retainLocally(Publication p) {
-    if (p.payload().length() == 0) {
-      retained.remove(p.topic());
-    } else {
-      retained.put(p.topic(), p);
-    }
   }
 
   /**

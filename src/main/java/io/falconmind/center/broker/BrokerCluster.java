@@ -85,7 +85,7 @@ final class BrokerCluster {
   private final Map<String, io.vertx.core.Promise<Set<String>>> adoptions = new ConcurrentHashMap<>();
   /** Attempts of {@link #deliverSafely} waiting for a node's reply, by node. */
   private final Map<String, Set<io.vertx.core.Promise<Void>>> awaitingReply = new ConcurrentHashMap<>();
-  private final Map<String, Publication> retained;
+  private final RetainedMessages retained;
   private final String memberId;
   private final RouteFences fences;
   private MessageConsumer<Buffer> consumer;
@@ -96,7 +96,7 @@ final class BrokerCluster {
    * @param retained the broker's local copy of the retained messages, kept current here
    * @param strategy how a shared subscription picks the node that serves a message
    */
-  BrokerCluster(Vertx vertx, String nodeId, HazelcastInstance hazelcast, Map<String, Publication> retained,
+  BrokerCluster(Vertx vertx, String nodeId, HazelcastInstance hazelcast, RetainedMessages retained,
                 SubscriptionTree.SharedStrategy strategy) {
     this.vertx = vertx;
     this.routes = new SubscriptionTree(strategy);
@@ -508,11 +508,11 @@ final class BrokerCluster {
 
   private void retainedChanged(String topic, byte[] value) {
     if (value == null) {
-      retained.remove(topic);
+      retained.clear(topic);
       return;
     }
     try {
-      retained.put(topic, PublicationCodec.decode(Buffer.buffer(value)));
+      retained.keep(PublicationCodec.decode(Buffer.buffer(value)));
     } catch (RuntimeException e) {
       LOG.warn("retained message on '{}' not decodable: {}", topic, e.toString());
     }
