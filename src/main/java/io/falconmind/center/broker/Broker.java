@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The MQTT broker of one node, shared by all its MQTT server instances: sessions by client id,
@@ -65,7 +64,7 @@ public final class Broker {
   private final Map<String, Claim> claiming = new ConcurrentHashMap<>();
   private final SessionMoves moves;
   private StoreWrites storeWrites;
-  private final AtomicInteger connections = new AtomicInteger();
+  private final ConnectionSlots connections;
   private final List<Long> timers = new ArrayList<>();
   private volatile BrokerCluster cluster;
 
@@ -74,6 +73,7 @@ public final class Broker {
     this.config = config;
     this.access = access;
     this.tree = new SubscriptionTree(config.sharedStrategy());
+    this.connections = new ConnectionSlots(config.maxConnections());
     this.wills = new Wills(vertx, this::publish);
     this.moved = new MovedAway(vertx, MOVED_GRACE_MS, this::forget);
     // watched until well after the node it came from stops passing messages on
@@ -140,22 +140,9 @@ public final class Broker {
 
   // ---- connections ---------------------------------------------------------------------------
 
-  /** Counts a new connection; false (and not counted) when the node is at {@code maxConnections}. */
-  public boolean admit() {
-    while (true) {
-      int n = connections.get();
-      if (n >= config.maxConnections()) return false;
-      if (connections.compareAndSet(n, n + 1)) return true;
-    }
-  }
-
-  /** Uncounts a connection {@link #admit()} counted. */
-  public void left() {
-    connections.decrementAndGet();
-  }
-
-  public int connectionCount() {
-    return connections.get();
+  /** The connections this node admits, up to {@code mqtt.maxConnections}. */
+  public ConnectionSlots connections() {
+    return connections;
   }
 
   /**
@@ -601,7 +588,7 @@ public final class Broker {
   /** For logs: a one-line summary. */
   @Override
   public String toString() {
-    return "broker: " + connections.get() + " connections, " + sessions.size() + " sessions, " + tree.size()
+    return "broker: " + connections.count() + " connections, " + sessions.size() + " sessions, " + tree.size()
         + " subscriptions, " + retained.size() + " retained";
   }
 }

@@ -175,7 +175,7 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     broker.released(clientId, this);
     if (state != State.CONNECTING) return;
     state = State.CLOSED;
-    broker.left();
+    broker.connections().left();
     try {
       endpoint.reject(ReasonCodes.connack(refusal, version));
     } catch (RuntimeException closed) {
@@ -536,7 +536,7 @@ final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
     if (state == State.CLOSED) return;
     boolean wasOpen = state == State.OPEN;
     state = State.CLOSED;
-    broker.left();
+    broker.connections().left();
     broker.released(clientId, this);
     if (wasOpen) {
       broker.stats().connected(-1);

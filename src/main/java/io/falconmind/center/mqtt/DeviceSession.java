@@ -96,7 +96,7 @@ final class DeviceSession {
     this.endpoint = endpoint;
     this.version = endpoint.protocolVersion();
     endpoint.closeHandler(v -> {
-      ctx.broker().left();
+      ctx.broker().connections().left();
       terminate(CloseReason.CONNECTION_LOST);
     });
     endpoint.exceptionHandler(this::onException);

@@ -116,9 +116,9 @@ public final class MqttVerticle extends VerticleBase {
    * is a broker client; any other is a device (device protocol v1).
    */
   private void accept(MqttEndpoint endpoint, SessionContext ctx, ConnectAuthenticator authenticator) {
-    if (!broker.admit()) {
+    if (!broker.connections().admit()) {
       broker.stats().refused();
-      LOG.info("MQTT client '{}' refused: {} connections on this node", endpoint.clientIdentifier(), broker.connectionCount());
+      LOG.info("MQTT client '{}' refused: {} connections on this node", endpoint.clientIdentifier(), broker.connections().count());
       endpoint.reject(ReasonCodes.connack(ReasonCodes.ConnectRefusal.QUOTA_EXCEEDED, endpoint.protocolVersion()));
       return;
     }
