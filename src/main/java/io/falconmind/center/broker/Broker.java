@@ -26,6 +26,12 @@ public final class Broker {
 
   private static final long SWEEP_MS = 1_000;
   /**
+   * How long at most (plus up to {@link #SWEEP_MS}) a publisher waits for its acknowledgement while
+   * a client it publishes to lags ({@link BrokerSession#offer}): well within the time another node
+   * waits for a forwarded publication to be taken, and enough to let a burst drain.
+   */
+  static final long HOLD_MAX_MS = 2_000;
+  /**
    * How long a node that handed a session to another keeps its routes and passes on what still
    * reaches it for that client: longer than the cluster takes to spread the new node's routes.
    */
@@ -398,6 +404,7 @@ public final class Broker {
   private void expireSessions(long now) {
     arrivals.expire(now);
     for (BrokerSession s : sessions.values()) {
+      s.releaseHeld(now - HOLD_MAX_MS);
       if (s.takeChangedWhileAway()) store(s);
       if (!s.expired(now)) continue;
       end(s);
@@ -459,8 +466,7 @@ public final class Broker {
     BrokerCluster c = cluster;
     if (c != null) return c.route(p, routed -> publishInCluster(c, routed));
     if (p.retain()) retained.keep(p);
-    deliver(p, true, null);
-    return Future.succeededFuture();
+    return deliver(p, true, null);
   }
 
   private Future<Void> publishInCluster(BrokerCluster c, Publication p) {
@@ -538,7 +544,11 @@ public final class Broker {
    */
   private Future<Void> offerHere(String clientId, BrokerSession.Outgoing out) {
     BrokerSession session = sessions.get(clientId);
-    if (session != null && session.offer(out)) return storeWrites.stored(session, out);
+    Future<Void> taken = session == null ? null : session.offer(out);
+    if (taken != null) {
+      Future<Void> stored = storeWrites.stored(session, out);
+      return taken.isComplete() ? stored : Future.all(taken, stored).mapEmpty();
+    }
     String gone = moved.node(clientId);
     BrokerCluster c = cluster;
     if (gone != null && c != null) return c.forwardTo(gone, clientId, out);

@@ -30,5 +30,8 @@ public final class BrokerMetrics {
     FunctionCounter.builder("center.mqtt.broker.publishers.paused", stats, BrokerStats::publishersPaused)
         .description("Times a publisher was not read because its publications not yet safe filled the inflight window")
         .register(registry);
+    FunctionCounter.builder("center.mqtt.broker.publications.held", stats, BrokerStats::publicationsHeld)
+        .description("QoS 1/2 publications queued beyond the limit for a connected client that lags, their acknowledgement held back")
+        .register(registry);
   }
 }

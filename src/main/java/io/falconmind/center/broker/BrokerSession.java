@@ -23,6 +23,11 @@ import java.util.Set;
  * guarded by this object, and only the attached connection's context writes to the wire, in
  * {@link #pump()}, which one offer schedules for every burst. Messages from one publisher are
  * queued, and so written, in the order they were offered.
+ *
+ * <p>A connected client that lags behind its QoS 1/2 messages holds their publishers back rather
+ * than losing them: {@link #offer} queues such a message beyond the limit and returns a future
+ * that the publisher's acknowledgement waits for, completed once the queue is back under the
+ * limit (see {@link #offer}).
  */
 public final class BrokerSession {
 
@@ -63,6 +68,8 @@ public final class BrokerSession {
     void release(int packetId);
   }
 
+  private static final Future<Void> TAKEN = Future.succeededFuture();
+
   private final String clientId;
   private final int maxQueued;
   private final Map<String, Subscription> subscriptions = new HashMap<>();
@@ -87,6 +94,10 @@ public final class BrokerSession {
   private boolean storing;
   /** The numbered publications it took in lately; null until the first (only a cluster numbers them). */
   private RecentlyTaken taken;
+  /** Acknowledgements of publications queued beyond the limit, waiting for the queue to shrink. */
+  private List<Promise<Void>> held;
+  /** When the oldest of {@link #held} was queued (0 when none): read without the lock by the sweep. */
+  private volatile long heldSince;
 
   BrokerSession(String clientId, int maxQueued, BrokerStats stats) {
     this.clientId = clientId;
@@ -162,25 +173,39 @@ public final class BrokerSession {
   // ---- outbound -----------------------------------------------------------------------------
 
   /**
-   * Queues a message for the client. QoS 0 messages are dropped while the client is away; any
-   * message beyond {@code maxQueued} waiting messages is dropped (and counted). Messages that the
-   * client's free window places take next, before the connection writes them, are not waiting.
+   * Queues a message for the client. QoS 0 messages are dropped while the client is away; beyond
+   * {@code maxQueued} waiting messages, a message is dropped (and counted) unless the client is
+   * connected and the message is QoS 1/2: then it is queued still, up to {@code 2 * maxQueued}
+   * waiting, and its publisher is held back (the returned future completes once fewer than
+   * {@code maxQueued} wait, the client leaves, the session moves or ends, or
+   * {@link #releaseHeld} lets it go). Messages that the client's free window places take next,
+   * before the connection writes them, are not waiting.
    *
-   * @return false, taking nothing, when the session has {@linkplain #moveAway moved} to another node
+   * @return null, taking nothing, when the session has {@linkplain #moveAway moved} to another
+   *     node; else when the publisher may be told that the message is taken
    */
-  public boolean offer(Outgoing message) {
+  public Future<Void> offer(Outgoing message) {
     Wire target;
+    Promise<Void> hold = null;
     synchronized (this) {
-      if (movedAway) return false;
+      if (movedAway) return null;
       if (wire == null && message.qos() == 0) {
         stats.dropped();
-        return true;
+        return TAKEN;
       }
       // messages the open window takes next are on their way, not waiting: only those behind count
       int room = wire == null ? maxQueued : maxQueued + Math.max(0, window - inFlight.size());
       if (queue.size() >= room) {
-        stats.dropped();
-        return true;
+        // a connected client drains its queue: its QoS 1/2 publishers wait for it, within a bound
+        if (wire == null || message.qos() == 0 || queue.size() >= room + maxQueued) {
+          stats.dropped();
+          return TAKEN;
+        }
+        hold = Promise.promise();
+        if (held == null) held = new ArrayList<>(4);
+        if (held.isEmpty()) heldSince = System.currentTimeMillis();
+        held.add(hold);
+        stats.heldBack();
       }
       queue.add(message);
       Publication p = message.publication();
@@ -189,12 +214,45 @@ public final class BrokerSession {
         taken.add(p.origin(), p.seq(), System.currentTimeMillis());
       }
       if (wire == null) changedWhileAway = true;
-      if (wire == null || pumpScheduled) return true;
+      if (wire == null || pumpScheduled) return hold == null ? TAKEN : hold.future();
       pumpScheduled = true;
       target = wire;
     }
     target.context().runOnContext(v -> pump());
-    return true;
+    return hold == null ? TAKEN : hold.future();
+  }
+
+  /**
+   * Lets go of the publishers held back since before {@code heldBefore} (epoch ms), although the
+   * queue is still over its limit: their messages stay queued. Bounds how long a publisher waits
+   * for a client that drains slowly, or for one that waits in turn for that publisher.
+   */
+  public void releaseHeld(long heldBefore) {
+    long since = heldSince;
+    if (since == 0 || since >= heldBefore) return;
+    List<Promise<Void>> release;
+    synchronized (this) {
+      release = takeHeld();
+    }
+    complete(release);
+  }
+
+  /** Publishers held back now. */
+  public synchronized int heldCount() {
+    return held == null ? 0 : held.size();
+  }
+
+  /** What {@link #held} holds, taken. Call with the lock held. */
+  private List<Promise<Void>> takeHeld() {
+    if (held == null || held.isEmpty()) return null;
+    List<Promise<Void>> release = held;
+    held = null;
+    heldSince = 0;
+    return release;
+  }
+
+  private static void complete(List<Promise<Void>> promises) {
+    if (promises != null) promises.forEach(Promise::tryComplete);
   }
 
   /**
@@ -221,13 +279,21 @@ public final class BrokerSession {
     pump();
   }
 
-  /** Detaches a closed connection (only if it is still the attached one). */
-  public synchronized void detach(Wire connection, long now) {
-    if (wire != connection) return;
-    wire = null;
-    disconnectedAt = now;
-    pumpScheduled = false;
-    queue.removeIf(m -> m.qos() == 0);
+  /**
+   * Detaches a closed connection (only if it is still the attached one). Publishers held back for
+   * it are let go: what they sent stays queued while the session lasts.
+   */
+  public void detach(Wire connection, long now) {
+    List<Promise<Void>> release;
+    synchronized (this) {
+      if (wire != connection) return;
+      wire = null;
+      disconnectedAt = now;
+      pumpScheduled = false;
+      queue.removeIf(m -> m.qos() == 0);
+      release = takeHeld();
+    }
+    complete(release);
   }
 
   public synchronized boolean attachedTo(Wire connection) {
@@ -237,6 +303,7 @@ public final class BrokerSession {
   /** Writes what the window allows. Runs on the attached connection's context. */
   public void pump() {
     Wire target;
+    List<Promise<Void>> release = null;
     List<Object[]> batch = new ArrayList<>();
     long now = System.currentTimeMillis();
     synchronized (this) {
@@ -264,8 +331,10 @@ public final class BrokerSession {
         }
         batch.add(new Object[] {next, packetId});
       }
+      if (queue.size() < maxQueued) release = takeHeld();
     }
     for (Object[] item : batch) target.publish((Outgoing) item[0], (Integer) item[1], false);
+    complete(release);
   }
 
   /** PUBACK of a QoS 1 message; frees its slot. */
@@ -332,11 +401,18 @@ public final class BrokerSession {
    * The session moves to another node: returns it as it carries on there (connected), and from now
    * on {@link #offer} takes nothing and the session keeps no message.
    */
-  public synchronized SessionState moveAway() {
-    movedAway = true;
-    SessionState state = state(0, taken == null ? Map.of() : taken.recent(System.currentTimeMillis()));
-    inFlight.clear();
-    queue.clear();
+  public SessionState moveAway() {
+    SessionState state;
+    List<Promise<Void>> release;
+    synchronized (this) {
+      movedAway = true;
+      state = state(0, taken == null ? Map.of() : taken.recent(System.currentTimeMillis()));
+      inFlight.clear();
+      queue.clear();
+      release = takeHeld();
+    }
+    // what they sent goes with the session
+    complete(release);
     return state;
   }
 
@@ -433,12 +509,17 @@ public final class BrokerSession {
     return waiting;
   }
 
-  /** Ends the session for good: what waited is dropped. */
-  public synchronized void discard() {
-    queue.clear();
-    inFlight.clear();
-    receivedQos2.clear();
-    subscriptions.clear();
+  /** Ends the session for good: what waited is dropped, and publishers held back for it are let go. */
+  public void discard() {
+    List<Promise<Void>> release;
+    synchronized (this) {
+      queue.clear();
+      inFlight.clear();
+      receivedQos2.clear();
+      subscriptions.clear();
+      release = takeHeld();
+    }
+    complete(release);
   }
 
   private int allocatePacketId() {

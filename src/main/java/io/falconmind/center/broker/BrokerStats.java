@@ -26,6 +26,7 @@ public final class BrokerStats {
   final LongAdder expired = new LongAdder();
   final LongAdder refusedConnections = new LongAdder();
   final LongAdder publishersPaused = new LongAdder();
+  final LongAdder heldBack = new LongAdder();
 
   public void dropped() {
     dropped.increment();
@@ -62,6 +63,15 @@ public final class BrokerStats {
     return publishersPaused.sum();
   }
 
+  /** A QoS 1/2 message was queued beyond the limit for a client that lags; its publisher waits. */
+  void heldBack() {
+    heldBack.increment();
+  }
+
+  public long publicationsHeld() {
+    return heldBack.sum();
+  }
+
   public long connectedClients() {
     return connected.get();
   }
@@ -96,6 +106,7 @@ public final class BrokerStats {
     values.put("retained messages/count", retained);
     values.put("connections/refused", refusedConnections.sum());
     values.put("publishers/paused", publishersPaused.sum());
+    values.put("publishers/held", heldBack.sum());
     List<Publication> topics = new ArrayList<>(values.size());
     values.forEach((name, value) -> topics.add(new Publication("$SYS/broker/" + name,
         Buffer.buffer(String.valueOf(value)), 0, true,

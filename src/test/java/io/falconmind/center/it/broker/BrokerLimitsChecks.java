@@ -11,6 +11,7 @@ import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException;
 import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck;
 import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAckReasonCode;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
 import io.falconmind.center.it.Eventually;
 import io.falconmind.center.it.TestNode;
 import org.junit.jupiter.api.AfterEach;
@@ -32,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -44,8 +46,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * publisher's node and a third node: the same node in {@link BrokerLimitsIT}, three nodes in
  * {@link BrokerLimitsClusterIT}. WebSocket and TLS clients, topic aliases, the inflight window
  * (client receive maximum and {@code mqtt.maxInflight}), the client's maximum packet size, the
- * server's packet-size limit, the queue of an absent session, the connection limit, server
- * keep-alive and assigned client identifiers.
+ * server's packet-size limit, the queue of an absent session, a subscriber that lags behind its
+ * publisher, the connection limit, server keep-alive and assigned client identifiers.
  */
 abstract class BrokerLimitsChecks {
 
@@ -60,6 +62,8 @@ abstract class BrokerLimitsChecks {
   static final int MAX_PACKET = 8192;
   /** The broker clients connected to a node, on its /metrics. */
   private static final String CLIENTS_GAUGE = "center_mqtt_broker_clients";
+  private static final String DROPPED = "center_mqtt_broker_messages_dropped_total";
+  private static final String HELD = "center_mqtt_broker_publications_held_total";
 
   private final List<Mqtt5BlockingClient> clients = new ArrayList<>();
 
@@ -370,6 +374,60 @@ abstract class BrokerLimitsChecks {
     for (int i = 0; i < MAX_QUEUED; i++) texts.add(text(receive(got)));
     assertThat(texts).containsExactly("q0", "q1", "q2", "q3", "q4");
     assertThat(next(got, 500)).as("messages beyond the queue limit").isEmpty();
+  }
+
+  // ---- a subscriber that lags ----------------------------------------------------------------
+
+  @Test
+  void aSubscriberThatLagsHoldsItsQos1PublisherBackAndLosesNothing() throws Exception {
+    BlockingQueue<Mqtt5Publish> got = new LinkedBlockingQueue<>();
+    Mqtt5AsyncClient slow = track(tcp(subscriberNode(), "lim-lag-sub").buildBlocking()).toAsync();
+    slow.connectWith().restrictions().receiveMaximum(1).applyRestrictions().send().get();
+    slow.subscribeWith().topicFilter("lag/#").qos(MqttQos.AT_LEAST_ONCE).callback(got::add)
+        .manualAcknowledgement(true).send().get();
+    Mqtt5BlockingClient publisher = connected(publisherNode(), "lim-lag-pub");
+    awaitRoute(publisher, "lag/probe", millis -> poll(got, millis) != null);
+    drainProbes(got);
+    double dropped = subscriberNode().metric(DROPPED);
+    double held = subscriberNode().metric(HELD);
+
+    // far more than the subscriber's window (1) and queue (MAX_QUEUED) take; the publisher keeps
+    // within its own window (MAX_INFLIGHT), so what it may send waits for acknowledgements
+    int count = 6 * MAX_QUEUED;
+    List<CompletableFuture<Mqtt5PublishResult>> acks = new ArrayList<>();
+    Mqtt5AsyncClient pub = publisher.toAsync();
+    for (int i = 0; i < count; i++) {
+      acks.add(pub.publishWith().topic("lag/m").payload(("m" + i).getBytes(StandardCharsets.UTF_8))
+          .qos(MqttQos.AT_LEAST_ONCE).send());
+    }
+    Mqtt5Publish first = take(got);
+    Eventually.until(WAIT, "the publisher to be held back", () -> subscriberNode().metric(HELD), h -> h > held);
+    assertThat(acks.stream().filter(CompletableFuture::isDone).count()).as("publications acknowledged").isLessThan(count);
+
+    // the subscriber reads on, at its own pace: everything arrives, in order
+    List<String> texts = new ArrayList<>(List.of(text(first)));
+    first.acknowledge();
+    while (texts.size() < count) {
+      Mqtt5Publish p = take(got);
+      texts.add(text(p));
+      p.acknowledge();
+    }
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < count; i++) expected.add("m" + i);
+    assertThat(texts).isEqualTo(expected);
+    for (CompletableFuture<Mqtt5PublishResult> ack : acks) {
+      assertThat(ack.get(WAIT.toMillis(), TimeUnit.MILLISECONDS).getError()).isEmpty();
+    }
+    assertThat(subscriberNode().metric(DROPPED)).as("messages dropped").isEqualTo(dropped);
+  }
+
+  private static Mqtt5Publish poll(BlockingQueue<Mqtt5Publish> queue, long millis) {
+    try {
+      return queue.poll(millis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   // ---- connection limit ---------------------------------------------------------------------
