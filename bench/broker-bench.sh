@@ -160,7 +160,7 @@ echo "$HELD_LINE; heap after GC ${HEAP_BEFORE} KiB -> ${HEAP_AFTER} KiB: ${PER_C
     "$(java -version 2>&1 | head -1); mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}'), moquette 0.17."
   echo "Every broker ran alone with the load generator on the same machine (one JVM, HiveMQ MQTT 3.1.1 client, 64-byte"
   echo "payloads carrying their send time, sent in a burst every $TICK_MS ms; latency is publish to delivery). \"Offered\" counts deliveries per second: in"
-  echo "fan-out the one publisher sends offered / $CLIENTS. \"Lost\" is what was sent in the window and not delivered within 5 s after it."
+  echo "fan-out the one publisher sends offered / $CLIENTS. \"Delivered/s\" counts what arrived within the window. \"Lost\" is what was sent in the window and had not arrived once 5 s passed without any arriving (late is not lost)."
   echo "Before its measured steps, every broker gets the same unmeasured warm-up (each scenario and QoS, $WARMUP_SEC s at 10,000/s), from the load generator process that then measures."
   echo
   echo "\"CPU µs/msg\" is the broker process's CPU time (user + system, from /proc) in the measured window per delivery."
