@@ -161,7 +161,7 @@ echo "$HELD_LINE; heap after GC ${HEAP_BEFORE} KiB -> ${HEAP_AFTER} KiB: ${PER_C
   echo "Every broker ran alone with the load generator on the same machine (one JVM, HiveMQ MQTT 3.1.1 client, 64-byte"
   echo "payloads carrying their send time, sent in a burst every $TICK_MS ms; latency is publish to delivery). \"Offered\" counts deliveries per second: in"
   echo "fan-out the one publisher sends offered / $CLIENTS. \"Delivered/s\" counts what arrived within the window. \"Lost\" is what was sent in the window and had not arrived once 5 s passed without any arriving (late is not lost)."
-  echo "Before its measured steps, every broker gets the same unmeasured warm-up (each scenario and QoS, $WARMUP_SEC s at 10,000/s), from the load generator process that then measures."
+  echo "Before its measured steps, every broker gets the same unmeasured warm-up (each scenario and QoS at 10,000/s, in two rounds of half of $WARMUP_SEC s, connecting and disconnecting in each, so that a JIT compiler has seen connections come and go before the window), from the load generator process that then measures."
   echo
   echo "\"CPU µs/msg\" is the broker process's CPU time (user + system, from /proc) in the measured window per delivery."
   if (( REPEATS > 1 )); then
