@@ -57,7 +57,8 @@ public record CenterConfig(Node node, Http http, Mqtt mqtt, Broker broker, Grpc 
    * @param acl                {@code WHO ACCESS PATTERN} rules; empty for the defaults
    * @param maxConnections     MQTT connections one node accepts (devices included)
    * @param maxInflight        unacknowledged QoS 1/2 messages per direction per client
-   * @param maxQueuedMessages  messages waiting per session; more are dropped
+   * @param maxQueuedMessages  messages waiting per session; more are dropped, but for a connected
+   *                           client QoS 1/2 up to twice as many wait, their publishers held back
    * @param maxPublishRate     PUBLISH packets per second one client may send; 0 = no limit
    * @param maxPendingBytes    bytes waiting to go out to a client beyond which QoS 0 messages for it are dropped
    * @param maxSessionExpirySec longest time a session outlives its connection
