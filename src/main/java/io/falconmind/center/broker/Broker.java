@@ -498,8 +498,8 @@ public final class Broker {
    * when null). A match whose session has moved to another node is passed on there.
    */
   private Future<Void> deliver(Publication p, boolean ordinary, List<String> groups) {
-    var matches = groups == null ? tree.match(p.topic(), p.publisher(), this::online)
-        : tree.match(p.topic(), p.publisher(), this::online, ordinary, groups::contains);
+    var matches = tree.match(p.topic(), p.publisher(), this::online, this::ready, ordinary,
+        groups == null ? key -> true : groups::contains);
     return offerAll(p, matches, null);
   }
 
@@ -569,7 +569,7 @@ public final class Broker {
 
       @Override
       public Future<Void> deliverAdopted(Publication p, boolean ordinary, List<String> groups, Set<String> clientIds) {
-        var matches = tree.match(p.topic(), p.publisher(), clientIds::contains, ordinary, groups::contains);
+        var matches = tree.match(p.topic(), p.publisher(), clientIds::contains, clientIds::contains, ordinary, groups::contains);
         return offerAll(p, matches, clientIds);
       }
 
@@ -589,6 +589,12 @@ public final class Broker {
   private boolean online(String clientId) {
     BrokerSession s = sessions.get(clientId);
     return s != null && s.online();
+  }
+
+  /** Online and keeping up: a shared subscription's message goes to such a member first. */
+  private boolean ready(String clientId) {
+    BrokerSession s = sessions.get(clientId);
+    return s != null && s.online() && !s.lagging();
   }
 
   private void publishSys() {

@@ -384,6 +384,11 @@ public final class BrokerSession {
     target.context().runOnContext(v -> pump());
   }
 
+  /** Whether as many messages wait for the client as the queue limit allows (or more, held back). */
+  public synchronized boolean lagging() {
+    return queue.size() >= maxQueued;
+  }
+
   public synchronized int queued() {
     return queue.size();
   }

@@ -181,15 +181,17 @@ public final class SubscriptionTree {
    * @param publisher the publishing client id (for no-local and the sticky strategy), or null
    */
   public List<Match> match(String topic, String publisher, Predicate<String> available) {
-    return match(topic, publisher, available, true, key -> true);
+    return match(topic, publisher, available, available, true, key -> true);
   }
 
   /**
    * As {@link #match(String, String, Predicate)}, limited to the ordinary subscriptions when
-   * {@code ordinary}, and to the shared groups whose {@link #groupKey} {@code groups} accepts.
+   * {@code ordinary}, and to the shared groups whose {@link #groupKey} {@code groups} accepts; a
+   * shared group's member is picked among those {@code ready} when any is (not for the sticky
+   * strategy, which keeps to its member while it is available), else among those available.
    */
-  public List<Match> match(String topic, String publisher, Predicate<String> available, boolean ordinary,
-                           Predicate<String> groups) {
+  public List<Match> match(String topic, String publisher, Predicate<String> available, Predicate<String> ready,
+                           boolean ordinary, Predicate<String> groups) {
     Map<String, Match> merged = new HashMap<>();
     List<Match> shared = null;
     List<Level> hits = new ArrayList<>();
@@ -205,7 +207,7 @@ public final class SubscriptionTree {
       if (!level.groups.isEmpty()) {
         for (Group g : level.groups.values()) {
           if (!groups.test(groupKey(g.name, g.filter))) continue;
-          Member m = pick(g, publisher, available);
+          Member m = pick(g, publisher, available, ready);
           if (m == null) continue;
           Match match = new Match(m.clientId(), g.name, g.filter);
           match.add(m.subscription());
@@ -240,7 +242,7 @@ public final class SubscriptionTree {
     if (plus != null) collect(plus, topic, end + 1, dollar, hits);
   }
 
-  private Member pick(Group g, String publisher, Predicate<String> available) {
+  private Member pick(Group g, String publisher, Predicate<String> available, Predicate<String> ready) {
     List<Member> members = g.members;
     int n = members.size();
     if (n == 0) return null;
@@ -249,10 +251,18 @@ public final class SubscriptionTree {
       case RANDOM -> ThreadLocalRandom.current().nextInt(n);
       case STICKY -> Math.floorMod(publisher == null ? 0 : publisher.hashCode(), n);
     };
+    boolean choosy = ready != available && strategy != SharedStrategy.STICKY;
+    Member fallback = null;
     for (int k = 0; k < n; k++) {
       Member m = members.get((start + k) % n);
-      if (available.test(m.clientId())) return m;
+      if (!choosy) {
+        if (available.test(m.clientId())) return m;
+      } else if (ready.test(m.clientId())) {
+        return m;
+      } else if (fallback == null && available.test(m.clientId())) {
+        fallback = m;
+      }
     }
-    return members.get(start % n);
+    return fallback != null ? fallback : members.get(start % n);
   }
 }

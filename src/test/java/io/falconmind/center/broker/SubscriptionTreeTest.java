@@ -5,6 +5,7 @@ import io.falconmind.center.mqtt.TopicStrings;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -108,6 +109,29 @@ class SubscriptionTreeTest {
   }
 
   @Test
+  void aSharedGroupPrefersMembersThatKeepUpThenAnyOnlineOne() {
+    for (String w : List.of("w1", "w2", "w3")) tree.subscribe(w, new Subscription("jobs/#", "g", 1, false, false, 0, 0));
+    Set<String> online = Set.of("w1", "w2");
+    Set<String> keepingUp = Set.of("w2", "w3");
+
+    for (int i = 0; i < 4; i++) {
+      assertThat(tree.match("jobs/x", null, online::contains, id -> online.contains(id) && keepingUp.contains(id), true, k -> true))
+          .extracting(SubscriptionTree.Match::clientId).as("online and keeping up").containsExactly("w2");
+    }
+    Set<String> picked = new HashSet<>();
+    for (int i = 0; i < 6; i++) {
+      picked.add(tree.match("jobs/x", null, online::contains, id -> false, true, k -> true).get(0).clientId());
+    }
+    assertThat(picked).as("none keeps up: the online ones in turn").containsExactlyInAnyOrder("w1", "w2");
+
+    SubscriptionTree sticky = new SubscriptionTree(SubscriptionTree.SharedStrategy.STICKY);
+    for (String w : List.of("w1", "w2", "w3")) sticky.subscribe(w, new Subscription("jobs/#", "g", 1, false, false, 0, 0));
+    String first = sticky.match("jobs/x", "p", id -> true).get(0).clientId();
+    assertThat(sticky.match("jobs/x", "p", id -> true, id -> !id.equals(first), true, k -> true).get(0).clientId())
+        .as("sticky keeps a publisher's order: its member while available").isEqualTo(first);
+  }
+
+  @Test
   void theStickyStrategyKeepsAPublisherOnOneMember() {
     SubscriptionTree sticky = new SubscriptionTree(SubscriptionTree.SharedStrategy.STICKY);
     for (String w : List.of("w1", "w2", "w3")) sticky.subscribe(w, new Subscription("q", "g", 0, false, false, 0, 0));
@@ -124,7 +148,7 @@ class SubscriptionTreeTest {
     tree.subscribe("w2", new Subscription("t/#", "g2", 0, false, false, 0, 0));
     tree.subscribe("plain", sub("t/#", 0));
 
-    List<SubscriptionTree.Match> matches = tree.match("t/a", null, id -> true, false,
+    List<SubscriptionTree.Match> matches = tree.match("t/a", null, id -> true, id -> true, false,
         key -> key.equals(SubscriptionTree.groupKey("g2", "t/#")));
 
     assertThat(matches).extracting(SubscriptionTree.Match::clientId).containsExactly("w2");

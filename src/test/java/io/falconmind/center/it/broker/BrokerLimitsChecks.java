@@ -421,6 +421,46 @@ abstract class BrokerLimitsChecks {
     assertThat(subscriberNode().metric(DROPPED)).as("messages dropped").isEqualTo(dropped);
   }
 
+  @Test
+  void aSharedSubscriptionPassesOverAMemberThatLags() throws Exception {
+    BlockingQueue<Mqtt5Publish> toSlow = new LinkedBlockingQueue<>();
+    BlockingQueue<Mqtt5Publish> toFast = new LinkedBlockingQueue<>();
+    Mqtt5AsyncClient slow = track(tcp(subscriberNode(), "lim-share-slow").buildBlocking()).toAsync();
+    slow.connectWith().restrictions().receiveMaximum(1).applyRestrictions().send().get();
+    slow.subscribeWith().topicFilter("$share/g/share/#").qos(MqttQos.AT_LEAST_ONCE).callback(toSlow::add)
+        .manualAcknowledgement(true).send().get();
+    Mqtt5AsyncClient fast = track(tcp(subscriberNode(), "lim-share-fast").buildBlocking()).toAsync();
+    fast.connect().get();
+    fast.subscribeWith().topicFilter("$share/g/share/#").qos(MqttQos.AT_LEAST_ONCE).callback(toFast::add).send().get();
+    Mqtt5BlockingClient pub = connected(publisherNode(), "lim-share-pub");
+    awaitRoute(pub, "share/probe", millis -> poll(toSlow, millis) != null || poll(toFast, 1) != null);
+    drainProbes(toSlow);
+    drainProbes(toFast);
+    double dropped = subscriberNode().metric(DROPPED);
+    double held = subscriberNode().metric(HELD);
+
+    // the slow member does not acknowledge yet: once its queue is full, the group passes it over
+    int count = 6 * MAX_QUEUED;
+    for (int i = 0; i < count; i++) publish(pub, "share/m", "m" + i, MqttQos.AT_LEAST_ONCE);
+
+    // everything arrives at one member or the other, the slow one's once it acknowledges
+    List<String> texts = new ArrayList<>();
+    List<String> slowOnes = new ArrayList<>();
+    Eventually.until(WAIT, "every message at one member", () -> {
+      for (Mqtt5Publish p; (p = toSlow.poll()) != null; ) {
+        slowOnes.add(text(p));
+        p.acknowledge();
+      }
+      for (Mqtt5Publish p; (p = toFast.poll()) != null; ) texts.add(text(p));
+      return texts.size() + slowOnes.size();
+    }, n -> n >= count);
+    texts.addAll(slowOnes);
+    assertThat(texts).hasSize(count).doesNotHaveDuplicates();
+    assertThat(slowOnes.size()).as("to the member that lags").isLessThanOrEqualTo(1 + MAX_QUEUED);
+    assertThat(subscriberNode().metric(HELD)).as("publications held back").isEqualTo(held);
+    assertThat(subscriberNode().metric(DROPPED)).as("messages dropped").isEqualTo(dropped);
+  }
+
   private static Mqtt5Publish poll(BlockingQueue<Mqtt5Publish> queue, long millis) {
     try {
       return queue.poll(millis, TimeUnit.MILLISECONDS);
