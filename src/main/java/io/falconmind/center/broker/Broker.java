@@ -2,7 +2,6 @@ package io.falconmind.center.broker;
 
 import io.falconmind.center.app.CenterConfig;
 import com.hazelcast.core.HazelcastInstance;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
@@ -16,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The MQTT broker of one node, shared by all its MQTT server instances: sessions by client id,
  * the subscription tree, retained messages, pending will messages, and the live connection of
- * each client (for takeover). Every method is thread-safe and non-blocking; deliveries go to each
+ * each client ({@link LiveConnections}, for takeover). Every method is thread-safe and non-blocking; deliveries go to each
  * session's connection context ({@link BrokerSession#offer}).
  *
  * <p>Lifecycle: {@link #start()} once on a context of the node (session expiry and the
@@ -37,14 +36,6 @@ public final class Broker {
    */
   private static final long MOVED_GRACE_MS = 10_000;
 
-  /** A client's live connection, as the broker needs to take it over. */
-  public interface Live {
-    Context context();
-
-    /** Closes the connection because the same client id connected again; runs on {@link #context()}. */
-    Future<Void> takeOver();
-  }
-
   /** The session a CONNECT gets, and whether it existed before (CONNACK session present). */
   public record Opened(BrokerSession session, boolean present) {
   }
@@ -53,7 +44,7 @@ public final class Broker {
    * A connection here claims its client's session from wherever the cluster holds it; {@code kept}
    * are subscriptions still routed here from when the session last left this node.
    */
-  private record Claim(Live connection, List<Subscription> kept) {
+  private record Claim(LiveConnections.Live connection, List<Subscription> kept) {
   }
 
   private final Vertx vertx;
@@ -62,7 +53,7 @@ public final class Broker {
   private final BrokerStats stats = new BrokerStats();
   private final SubscriptionTree tree;
   private final Map<String, BrokerSession> sessions = new ConcurrentHashMap<>();
-  private final Map<String, Live> live = new ConcurrentHashMap<>();
+  private final LiveConnections live = new LiveConnections();
   private final RetainedMessages retained = new RetainedMessages();
   private final Wills wills;
   private final MovedAway moved;
@@ -155,9 +146,8 @@ public final class Broker {
    * Records {@code connection} as the live one of {@code clientId} and closes the one it replaces,
    * if any; completes once that one is closed (its will handled).
    */
-  public Future<Void> takeOver(String clientId, Live connection, boolean cleanStart) {
-    Live previous = live.put(clientId, connection);
-    Future<Void> local = previous == null || previous == connection ? Future.succeededFuture() : close(previous);
+  public Future<Void> takeOver(String clientId, LiveConnections.Live connection, boolean cleanStart) {
+    Future<Void> local = live.replace(clientId, connection);
     BrokerCluster c = cluster;
     if (c == null) return local;
     // what reaches this node for the client until its session is here waits for it, from before
@@ -178,11 +168,6 @@ public final class Broker {
         .onFailure(e -> released(clientId, connection));
   }
 
-  private static Future<Void> close(Live connection) {
-    return Future.<Void>future(p -> connection.context().runOnContext(v -> connection.takeOver().onComplete(p)))
-        .otherwiseEmpty();
-  }
-
   /**
    * Another node ({@code requester}) takes {@code clientId} over: its connection here is closed,
    * its pending will cancelled (or published, when the new connection starts clean), and its
@@ -194,8 +179,7 @@ public final class Broker {
    * and once ({@link SessionMoves}), so nothing published meanwhile is lost or delivered twice.
    */
   Future<SessionState> handOver(String clientId, boolean cleanStart, String requester) {
-    Live connection = live.remove(clientId);
-    Future<Void> closed = connection == null ? Future.succeededFuture() : close(connection);
+    Future<Void> closed = live.closeAndForget(clientId);
     return closed.map(v -> {
       Publication will = wills.take(clientId);
       if (will != null && cleanStart) publish(will);
@@ -286,8 +270,8 @@ public final class Broker {
   }
 
   /** Forgets {@code connection} as {@code clientId}'s live connection, if it still is. */
-  public void released(String clientId, Live connection) {
-    live.remove(clientId, connection);
+  public void released(String clientId, LiveConnections.Live connection) {
+    live.forget(clientId, connection);
     Claim claim = claiming.get(clientId);
     if (claim == null || claim.connection() != connection) return;
     BrokerSession session = sessions.get(clientId);
@@ -383,7 +367,7 @@ public final class Broker {
     moves.end(session.clientId());
     BrokerCluster c = cluster;
     // a live connection here means a new session of the same client follows on this node
-    if (c != null && !live.containsKey(session.clientId())) c.sessions().ended(session.clientId());
+    if (c != null && !live.has(session.clientId())) c.sessions().ended(session.clientId());
     for (Subscription s : session.subscriptions()) forget(session, s);
     session.discard();
     StoreWrites.release(session);

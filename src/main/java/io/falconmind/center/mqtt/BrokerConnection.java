@@ -8,6 +8,7 @@ import io.vertx.core.internal.buffer.BufferInternal;
 import io.falconmind.center.broker.Broker;
 import io.falconmind.center.broker.BrokerAccess;
 import io.falconmind.center.broker.BrokerSession;
+import io.falconmind.center.broker.LiveConnections;
 import io.falconmind.center.broker.Publication;
 import io.falconmind.center.broker.Subscription;
 import io.falconmind.center.mqtt.ReasonCodes.CloseReason;
@@ -49,7 +50,7 @@ import java.util.UUID;
  * ({@link BrokerSession.Wire}). Runs on its endpoint's context; {@link #takeOver()} and the
  * session's writes are posted there.
  */
-final class BrokerConnection implements Broker.Live, BrokerSession.Wire {
+final class BrokerConnection implements LiveConnections.Live, BrokerSession.Wire {
 
   private static final Logger LOG = LoggerFactory.getLogger(BrokerConnection.class);
   private static final long NEVER = 0xFFFFFFFFL;

@@ -122,7 +122,7 @@ class BrokerWillTest {
   }
 
   /** A live connection of a client, as the broker takes it over. */
-  private static final class Connection extends RecordingWire implements Broker.Live {
+  private static final class Connection extends RecordingWire implements LiveConnections.Live {
     BrokerSession session;
 
     Connection(Context context) {
