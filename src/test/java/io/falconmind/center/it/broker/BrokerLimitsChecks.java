@@ -439,12 +439,17 @@ abstract class BrokerLimitsChecks {
     double dropped = subscriberNode().metric(DROPPED);
     double held = subscriberNode().metric(HELD);
 
-    // the slow member does not acknowledge yet: once its queue is full, the group passes it over
+    // the slow member does not acknowledge yet: once its queue is full, the group passes it over.
+    // Paced, so that the fast member keeps up (a group whose members all lag uses any of them)
     int count = 6 * MAX_QUEUED;
-    for (int i = 0; i < count; i++) publish(pub, "share/m", "m" + i, MqttQos.AT_LEAST_ONCE);
+    List<String> texts = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      publish(pub, "share/m", "m" + i, MqttQos.AT_LEAST_ONCE);
+      Mqtt5Publish p = poll(toFast, 300);
+      if (p != null) texts.add(text(p));
+    }
 
     // everything arrives at one member or the other, the slow one's once it acknowledges
-    List<String> texts = new ArrayList<>();
     List<String> slowOnes = new ArrayList<>();
     Eventually.until(WAIT, "every message at one member", () -> {
       for (Mqtt5Publish p; (p = toSlow.poll()) != null; ) {
