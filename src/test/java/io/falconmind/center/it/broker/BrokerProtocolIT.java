@@ -354,7 +354,12 @@ class BrokerProtocolIT {
     Mqtt5BlockingClient c = v5("expiring");
     c.connectWith().cleanStart(true).sessionExpiryInterval(60).send();
     c.subscribeWith().topicFilter("exp/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    // the node must have taken the session off the connection first: a message published before
+    // that goes in flight to the closing connection, and one in flight is sent again, expired or not
+    double connected = node.metric("center_mqtt_broker_clients");
     c.disconnect();
+    io.falconmind.center.it.Eventually.until(java.time.Duration.ofSeconds(20), "the node to notice the disconnect",
+        () -> node.metric("center_mqtt_broker_clients"), n -> n <= connected - 1);
     Mqtt5BlockingClient pub = v5connected("exp-pub");
     pub.publishWith().topic("exp/short").payload("gone".getBytes(StandardCharsets.UTF_8)).qos(MqttQos.AT_LEAST_ONCE)
         .messageExpiryInterval(1).send();
