@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * The MQTT broker of one node, shared by all its MQTT server instances: sessions by client id,
@@ -553,7 +554,8 @@ public final class Broker {
 
       @Override
       public Future<Void> deliverAdopted(Publication p, boolean ordinary, List<String> groups, Set<String> clientIds) {
-        var matches = tree.match(p.topic(), p.publisher(), clientIds::contains, clientIds::contains, ordinary, groups::contains);
+        Predicate<String> adopted = clientIds::contains;
+        var matches = tree.match(p.topic(), p.publisher(), adopted, adopted, ordinary, groups::contains);
         return offerAll(p, matches, clientIds);
       }
 

@@ -238,7 +238,7 @@ public final class BrokerSession {
   }
 
   /** Publishers held back now. */
-  public synchronized int heldCount() {
+  synchronized int heldCount() {
     return held == null ? 0 : held.size();
   }
 
@@ -385,7 +385,7 @@ public final class BrokerSession {
   }
 
   /** Whether as many messages wait for the client as the queue limit allows (or more, held back). */
-  public synchronized boolean lagging() {
+  synchronized boolean lagging() {
     return queue.size() >= maxQueued;
   }
 

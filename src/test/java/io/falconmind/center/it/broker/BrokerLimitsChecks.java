@@ -248,23 +248,11 @@ abstract class BrokerLimitsChecks {
   void theInflightWindowIsTheSmallerOfTheClientsReceiveMaximumAndMaxInflight() throws Exception {
     BlockingQueue<Mqtt5Publish> small = new LinkedBlockingQueue<>();
     BlockingQueue<Mqtt5Publish> large = new LinkedBlockingQueue<>();
-    Mqtt5AsyncClient two = track(tcp(subscriberNode(), "lim-window-2").buildBlocking()).toAsync();
-    two.connectWith().restrictions().receiveMaximum(2).applyRestrictions().send().get();
-    two.subscribeWith().topicFilter("window/#").qos(MqttQos.AT_LEAST_ONCE).callback(small::add)
-        .manualAcknowledgement(true).send().get();
-    Mqtt5AsyncClient unbounded = track(tcp(subscriberNode(), "lim-window-max").buildBlocking()).toAsync();
-    unbounded.connect().get();
-    unbounded.subscribeWith().topicFilter("window/#").qos(MqttQos.AT_LEAST_ONCE).callback(large::add)
-        .manualAcknowledgement(true).send().get();
+    manualSubscriber("lim-window-2", 2, "window/#", small);
+    manualSubscriber("lim-window-max", 0, "window/#", large);
     Mqtt5BlockingClient pub = connected(publisherNode(), "lim-window-pub");
     // probes at QoS 0 are outside the window; both subscribers see one before the count starts
-    awaitRoute(pub, "window/probe", millis -> {
-      try {
-        return small.poll(millis, TimeUnit.MILLISECONDS) != null && large.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS) != null;
-      } catch (InterruptedException e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    awaitRoute(pub, "window/probe", millis -> poll(small, millis) != null && poll(large, WAIT.toMillis()) != null);
     drainProbes(small);
     drainProbes(large);
 
@@ -381,10 +369,7 @@ abstract class BrokerLimitsChecks {
   @Test
   void aSubscriberThatLagsHoldsItsQos1PublisherBackAndLosesNothing() throws Exception {
     BlockingQueue<Mqtt5Publish> got = new LinkedBlockingQueue<>();
-    Mqtt5AsyncClient slow = track(tcp(subscriberNode(), "lim-lag-sub").buildBlocking()).toAsync();
-    slow.connectWith().restrictions().receiveMaximum(1).applyRestrictions().send().get();
-    slow.subscribeWith().topicFilter("lag/#").qos(MqttQos.AT_LEAST_ONCE).callback(got::add)
-        .manualAcknowledgement(true).send().get();
+    manualSubscriber("lim-lag-sub", 1, "lag/#", got);
     Mqtt5BlockingClient publisher = connected(publisherNode(), "lim-lag-pub");
     awaitRoute(publisher, "lag/probe", millis -> poll(got, millis) != null);
     drainProbes(got);
@@ -425,10 +410,7 @@ abstract class BrokerLimitsChecks {
   void aSharedSubscriptionPassesOverAMemberThatLags() throws Exception {
     BlockingQueue<Mqtt5Publish> toSlow = new LinkedBlockingQueue<>();
     BlockingQueue<Mqtt5Publish> toFast = new LinkedBlockingQueue<>();
-    Mqtt5AsyncClient slow = track(tcp(subscriberNode(), "lim-share-slow").buildBlocking()).toAsync();
-    slow.connectWith().restrictions().receiveMaximum(1).applyRestrictions().send().get();
-    slow.subscribeWith().topicFilter("$share/g/share/#").qos(MqttQos.AT_LEAST_ONCE).callback(toSlow::add)
-        .manualAcknowledgement(true).send().get();
+    manualSubscriber("lim-share-slow", 1, "$share/g/share/#", toSlow);
     Mqtt5AsyncClient fast = track(tcp(subscriberNode(), "lim-share-fast").buildBlocking()).toAsync();
     fast.connect().get();
     fast.subscribeWith().topicFilter("$share/g/share/#").qos(MqttQos.AT_LEAST_ONCE).callback(toFast::add).send().get();
@@ -464,6 +446,19 @@ abstract class BrokerLimitsChecks {
     assertThat(slowOnes.size()).as("to the member that lags").isLessThanOrEqualTo(1 + MAX_QUEUED);
     assertThat(subscriberNode().metric(HELD)).as("publications held back").isEqualTo(held);
     assertThat(subscriberNode().metric(DROPPED)).as("messages dropped").isEqualTo(dropped);
+  }
+
+  /**
+   * A client on the subscriber's node with Receive Maximum {@code receiveMaximum} (0: the client's
+   * default) that subscribes to {@code filter} at QoS 1 and acknowledges only when the test does.
+   */
+  private void manualSubscriber(String id, int receiveMaximum, String filter, BlockingQueue<Mqtt5Publish> into)
+      throws Exception {
+    Mqtt5AsyncClient c = track(tcp(subscriberNode(), id).buildBlocking()).toAsync();
+    if (receiveMaximum > 0) c.connectWith().restrictions().receiveMaximum(receiveMaximum).applyRestrictions().send().get();
+    else c.connect().get();
+    c.subscribeWith().topicFilter(filter).qos(MqttQos.AT_LEAST_ONCE).callback(into::add).manualAcknowledgement(true)
+        .send().get();
   }
 
   private static Mqtt5Publish poll(BlockingQueue<Mqtt5Publish> queue, long millis) {
