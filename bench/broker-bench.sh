@@ -23,6 +23,8 @@ BROKERS=${BROKERS:-ours,mosquitto,moquette}
 REPEATS=${REPEATS:-1}                    # measured runs of every step per broker, to see the spread
 WARMUP_SEC=${WARMUP_SEC:-5}              # unmeasured warm-up of every scenario and QoS, before each run
 TICK_MS=${TICK_MS:-10}                   # publishers send what falls due every TICK_MS, as one burst
+BROKER_CPUS=${BROKER_CPUS:-}             # e.g. 0: every broker runs on these CPUs only (taskset -c)
+GENERATOR_CPUS=${GENERATOR_CPUS:-}       # e.g. 1: the load generator runs on these CPUs only
 OURS_PORT=${OURS_PORT:-11883}
 MOSQUITTO_PORT=${MOSQUITTO_PORT:-11884}
 MOQUETTE_PORT=${MOQUETTE_PORT:-11885}
@@ -46,6 +48,10 @@ CP_FILE="$RUN_DIR/peers.classpath"
 mvn -B -q -f bench/broker-peers/pom.xml dependency:build-classpath -Dmdep.outputFile="$PWD/$CP_FILE" >/dev/null
 CP=$(cat "$CP_FILE")
 BENCH=(java -Xmx1g -cp "$CP" bench/BrokerBench.java)
+# with BROKER_CPUS and GENERATOR_CPUS, broker and load generator stop taking CPU time from each other
+# (a JVM pinned to one CPU sizes itself for one: one MQTT event loop, the serial collector)
+ON_BROKER_CPUS=(); [[ -n "$BROKER_CPUS" ]] && ON_BROKER_CPUS=(taskset -c "$BROKER_CPUS")
+ON_GENERATOR_CPUS=(); [[ -n "$GENERATOR_CPUS" ]] && ON_GENERATOR_CPUS=(taskset -c "$GENERATOR_CPUS")
 PIDS=()
 
 cleanup() {
@@ -69,7 +75,7 @@ wait_port() {
 
 start_ours() {
   # shellcheck disable=SC2086
-  java -Xmx"$NODE_HEAP" $NODE_JAVA_OPTS -jar "$JAR" --set node.dataDir="$PWD/$RUN_DIR/data" --set http.port=18090 \
+  "${ON_BROKER_CPUS[@]}" java -Xmx"$NODE_HEAP" $NODE_JAVA_OPTS -jar "$JAR" --set node.dataDir="$PWD/$RUN_DIR/data" --set http.port=18090 \
     --set mqtt.port="$OURS_PORT" --set grpc.port=19091 --set mqtt.allowAnonymous=true \
     --set mqtt.maxConnections=1000000 >> "$RUN_DIR/node.log" 2>&1 &
   OURS_PID=$!
@@ -88,7 +94,7 @@ RESULTS="$RUN_DIR/results.tsv"
 run_load() { # port label pid
   # the same unmeasured warm-up for every broker, in the measuring process: a JVM broker compiles
   # its hot paths first, and so does the generator's MQTT client
-  "${BENCH[@]}" load --port "$1" --label "$2" --step-sec "$STEP_SEC" --rates "$RATES" --clients "$CLIENTS" \
+  "${ON_GENERATOR_CPUS[@]}" "${BENCH[@]}" load --port "$1" --label "$2" --step-sec "$STEP_SEC" --rates "$RATES" --clients "$CLIENTS" \
     --scenarios "$SCENARIOS" --qos "$QOS" --broker-pid "$3" --warmup-sec "$WARMUP_SEC" --tick-ms "$TICK_MS" 2>/dev/null | tee -a "$RESULTS"
 }
 
@@ -109,7 +115,7 @@ if wanted mosquitto; then
 echo "== mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}') (port $MOSQUITTO_PORT), run $REPEAT of $REPEATS"
 printf 'listener %s 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\nmax_queued_messages 1000000\nmax_inflight_messages 0\n' \
   "$MOSQUITTO_PORT" > "$RUN_DIR/mosquitto.conf"
-"$MOSQUITTO" -c "$RUN_DIR/mosquitto.conf" > "$RUN_DIR/mosquitto.log" 2>&1 &
+"${ON_BROKER_CPUS[@]}" "$MOSQUITTO" -c "$RUN_DIR/mosquitto.conf" > "$RUN_DIR/mosquitto.log" 2>&1 &
 MOSQ_PID=$!
 PIDS+=("$MOSQ_PID")
 wait_port "$MOSQUITTO_PORT"
@@ -119,7 +125,7 @@ fi
 
 if wanted moquette; then
 echo "== moquette 0.17 (port $MOQUETTE_PORT), run $REPEAT of $REPEATS"
-"${BENCH[@]}" moquette --port "$MOQUETTE_PORT" > "$RUN_DIR/moquette.log" 2>&1 &
+"${ON_BROKER_CPUS[@]}" "${BENCH[@]}" moquette --port "$MOQUETTE_PORT" > "$RUN_DIR/moquette.log" 2>&1 &
 MOQ_PID=$!
 PIDS+=("$MOQ_PID")
 wait_port "$MOQUETTE_PORT"
@@ -154,7 +160,7 @@ echo "$HELD_LINE; heap after GC ${HEAP_BEFORE} KiB -> ${HEAP_AFTER} KiB: ${PER_C
 {
   echo "# Broker benchmark, $(date -u +'%F %H:%M') UTC"
   echo
-  echo "Command: \`RATES=$RATES STEP_SEC=$STEP_SEC CLIENTS=$CLIENTS SCENARIOS=$SCENARIOS QOS=$QOS BROKERS=$BROKERS REPEATS=$REPEATS WARMUP_SEC=$WARMUP_SEC TICK_MS=$TICK_MS${NODE_JAVA_OPTS:+ NODE_JAVA_OPTS='$NODE_JAVA_OPTS'}${CONNECTIONS:+ CONNECTIONS=$CONNECTIONS} bench/broker-bench.sh\`"
+  echo "Command: \`RATES=$RATES STEP_SEC=$STEP_SEC CLIENTS=$CLIENTS SCENARIOS=$SCENARIOS QOS=$QOS BROKERS=$BROKERS REPEATS=$REPEATS WARMUP_SEC=$WARMUP_SEC TICK_MS=$TICK_MS${BROKER_CPUS:+ BROKER_CPUS=$BROKER_CPUS}${GENERATOR_CPUS:+ GENERATOR_CPUS=$GENERATOR_CPUS}${NODE_JAVA_OPTS:+ NODE_JAVA_OPTS='$NODE_JAVA_OPTS'}${CONNECTIONS:+ CONNECTIONS=$CONNECTIONS} bench/broker-bench.sh\`"
   echo
   echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB;" \
     "$(java -version 2>&1 | head -1); mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}'), moquette 0.17."
@@ -162,6 +168,9 @@ echo "$HELD_LINE; heap after GC ${HEAP_BEFORE} KiB -> ${HEAP_AFTER} KiB: ${PER_C
   echo "payloads carrying their send time, sent in a burst every $TICK_MS ms; latency is publish to delivery). \"Offered\" counts deliveries per second: in"
   echo "fan-out the one publisher sends offered / $CLIENTS. \"Delivered/s\" counts what arrived within the window. \"Lost\" is what was sent in the window and had not arrived once 5 s passed without any arriving (late is not lost)."
   echo "Before its measured steps, every broker gets the same unmeasured warm-up (each scenario and QoS at 10,000/s, in two rounds of half of $WARMUP_SEC s, connecting and disconnecting in each, so that a JIT compiler has seen connections come and go before the window), from the load generator process that then measures."
+  if [[ -n "$BROKER_CPUS$GENERATOR_CPUS" ]]; then
+    echo "Each broker ran on CPU ${BROKER_CPUS:-any} only and the load generator on CPU ${GENERATOR_CPUS:-any} only (\`taskset -c\`), so that neither took CPU time from the other; a JVM pinned to one CPU sizes itself for one (this project's node: one MQTT event loop and the serial collector)."
+  fi
   echo
   echo "\"CPU µs/msg\" is the broker process's CPU time (user + system, from /proc) in the measured window per delivery."
   if (( REPEATS > 1 )); then
