@@ -192,16 +192,27 @@ public final class SubscriptionTree {
    */
   public List<Match> match(String topic, String publisher, Predicate<String> available, Predicate<String> ready,
                            boolean ordinary, Predicate<String> groups) {
-    Map<String, Match> merged = new HashMap<>();
-    List<Match> shared = null;
-    List<Level> hits = new ArrayList<>();
+    List<Level> hits = new ArrayList<>(4);
     collect(root, topic, 0, topic.startsWith("$"), hits);
+    int expected = 1;
+    for (Level level : hits) expected += level.subscribers.size();
+    List<Match> out = new ArrayList<>(expected);
+    // a client matches more than once only through more than one level: only then are its
+    // subscriptions merged by client id (this runs for every publication; one level is the rule)
+    Map<String, Match> merged = ordinary && hits.size() > 1 ? new HashMap<>() : null;
+    List<Match> shared = null;
     for (Level level : hits) {
       if (ordinary) {
         for (Map.Entry<String, Subscription> e : level.subscribers.entrySet()) {
           Subscription s = e.getValue();
           if (s.noLocal() && e.getKey().equals(publisher)) continue;
-          merged.computeIfAbsent(e.getKey(), id -> new Match(id, null, null)).add(s);
+          if (merged != null) {
+            merged.computeIfAbsent(e.getKey(), id -> new Match(id, null, null)).add(s);
+          } else {
+            Match m = new Match(e.getKey(), null, null);
+            m.add(s);
+            out.add(m);
+          }
         }
       }
       if (!level.groups.isEmpty()) {
@@ -216,8 +227,7 @@ public final class SubscriptionTree {
         }
       }
     }
-    List<Match> out = new ArrayList<>(merged.size() + (shared == null ? 0 : shared.size()));
-    out.addAll(merged.values());
+    if (merged != null) out.addAll(merged.values());
     if (shared != null) out.addAll(shared);
     return out;
   }
