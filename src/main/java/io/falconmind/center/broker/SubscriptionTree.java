@@ -86,10 +86,39 @@ public final class SubscriptionTree {
     }
   }
 
+  /** Up to this many children, a level is also searched by walking them instead of by name. */
+  private static final int FEW_CHILDREN = 8;
+
   private static final class Level {
+    final String name;
     final ConcurrentHashMap<String, Level> children = new ConcurrentHashMap<>();
     final ConcurrentHashMap<String, Subscription> subscribers = new ConcurrentHashMap<>();
     final ConcurrentHashMap<String, Group> groups = new ConcurrentHashMap<>();
+    /**
+     * The children while there are at most {@link #FEW_CHILDREN}, else null: matching compares a
+     * topic's level with their names in place, instead of cutting it out of the topic to look it up.
+     */
+    volatile Level[] few = new Level[0];
+
+    Level(String name) {
+      this.name = name;
+    }
+
+    /** After a change of {@link #children}, under the tree's lock. */
+    void childrenChanged() {
+      few = children.size() <= FEW_CHILDREN ? children.values().toArray(new Level[0]) : null;
+    }
+
+    /** The child named by {@code topic} from {@code start} to {@code end}, or null. */
+    Level child(String topic, int start, int end) {
+      Level[] small = few;
+      if (small == null) return children.get(topic.substring(start, end));
+      int length = end - start;
+      for (Level c : small) {
+        if (c.name.length() == length && topic.regionMatches(start, c.name, 0, length)) return c;
+      }
+      return null;
+    }
 
     boolean isEmpty() {
       return children.isEmpty() && subscribers.isEmpty() && groups.isEmpty();
@@ -116,7 +145,7 @@ public final class SubscriptionTree {
     return group + "\u0000" + filter;
   }
 
-  private final Level root = new Level();
+  private final Level root = new Level("");
   private final Object changes = new Object();
   private final SharedStrategy strategy;
   private final AtomicInteger count = new AtomicInteger();
@@ -134,7 +163,15 @@ public final class SubscriptionTree {
   public boolean subscribe(String clientId, Subscription s) {
     synchronized (changes) {
       Level level = root;
-      for (String part : s.filter().split("/", -1)) level = level.children.computeIfAbsent(part, k -> new Level());
+      for (String part : s.filter().split("/", -1)) {
+        Level child = level.children.get(part);
+        if (child == null) {
+          child = new Level(part);
+          level.children.put(part, child);
+          level.childrenChanged();
+        }
+        level = child;
+      }
       boolean added;
       if (s.shareGroup() == null) {
         added = level.subscribers.put(clientId, s) == null;
@@ -168,7 +205,9 @@ public final class SubscriptionTree {
         if (g != null && g.members.isEmpty()) leaf.groups.remove(shareGroup);
       }
       if (removed) count.decrementAndGet();
-      for (int i = parts.length; i > 0 && path[i].isEmpty(); i--) path[i - 1].children.remove(parts[i - 1], path[i]);
+      for (int i = parts.length; i > 0 && path[i].isEmpty(); i--) {
+        if (path[i - 1].children.remove(parts[i - 1], path[i])) path[i - 1].childrenChanged();
+      }
       return removed;
     }
   }
@@ -246,7 +285,7 @@ public final class SubscriptionTree {
     }
     int slash = topic.indexOf('/', start);
     int end = slash < 0 ? topic.length() : slash;
-    Level exact = level.children.get(topic.substring(start, end));
+    Level exact = level.child(topic, start, end);
     if (exact != null) collect(exact, topic, end + 1, dollar, hits);
     Level plus = top && dollar ? null : level.children.get("+");
     if (plus != null) collect(plus, topic, end + 1, dollar, hits);

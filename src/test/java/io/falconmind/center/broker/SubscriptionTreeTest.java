@@ -52,6 +52,30 @@ class SubscriptionTreeTest {
     }
   }
 
+  /** Levels with many children are looked up by name, levels with few by walking them: both alike. */
+  @Test
+  void aLevelMatchesTheSameWhetherItHasFewChildrenOrMany() {
+    for (int i = 0; i < 20; i++) tree.subscribe("c" + i, sub("a/" + i + "/x", 0));
+    tree.subscribe("plus", sub("a/+/x", 0));
+
+    assertThat(clients("a/1/x")).containsExactlyInAnyOrder("c1", "plus");
+    assertThat(clients("a/10/x")).containsExactlyInAnyOrder("c10", "plus");
+    assertThat(clients("a/100/x")).containsExactly("plus");
+
+    for (int i = 2; i < 20; i++) tree.unsubscribe("c" + i, "a/" + i + "/x", null);
+    assertThat(clients("a/1/x")).containsExactlyInAnyOrder("c1", "plus");
+    assertThat(clients("a/10/x")).containsExactly("plus");
+    assertThat(clients("a/0/x")).containsExactlyInAnyOrder("c0", "plus");
+
+    tree.subscribe("c10", sub("a/10/x", 1));
+    assertThat(clients("a/10/x")).containsExactlyInAnyOrder("c10", "plus");
+    tree.unsubscribe("c1", "a/1/x", null);
+    assertThat(clients("a/1/x")).containsExactly("plus");
+    tree.unsubscribe("plus", "a/+/x", null);
+    assertThat(clients("a/10/x")).containsExactly("c10");
+    assertThat(clients("a/1/x")).isEmpty();
+  }
+
   @Test
   void leadingWildcardsDoNotMatchDollarTopics() {
     tree.subscribe("all", sub("#", 0));
