@@ -7,6 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
+import java.util.List;
 
 /**
  * One feed client. Sends every persisted event matching its {@link FeedFilter} in seq order, once.
@@ -19,8 +20,11 @@ import java.util.ArrayDeque;
  *
  * <p>Back-pressure: when the transport's buffer is full, events wait in a queue; when more than
  * {@code maxQueued} wait, the session closes with {@code slow-consumer} and names the seq to resume
- * from. The live buffer of a catching-up session is bounded too: when it overflows it is dropped
- * and its events are read from the store instead. Soft signals are dropped rather than queued.
+ * from. Catching up is paced by the transport instead: what was read from the store or the ring is
+ * sent as the transport takes it, and the next page is read after that, so a client that reads as
+ * fast as it can is never closed for the server's own reading. The live buffer of a catching-up
+ * session is bounded too: when it overflows it is dropped and its events are read from the store
+ * instead. Soft signals are dropped rather than queued.
  *
  * <p>Not thread-safe: runs on the event loop that owns the connection and the hub.
  */
@@ -53,12 +57,23 @@ final class FeedSession {
 
   private final ArrayDeque<FeedEntry> pending = new ArrayDeque<>();
   private final ArrayDeque<FeedEntry> backlog = new ArrayDeque<>();
+  /**
+   * Persisted events read to catch up (a page from the store, or the ring), sent as the transport
+   * takes them: the server's own reading, so not held against the client's {@code maxQueued}.
+   */
+  private final ArrayDeque<FeedEntry> catchUp = new ArrayDeque<>();
+  /** What follows once {@link #catchUp} is sent: the next page, the live buffer, or the ring again. */
+  private Runnable afterCatchUp;
   private Phase phase = Phase.NEW;
   /** Highest seq handled: sent, queued or filtered out. */
   private long lastSeq = -1;
-  private boolean fetchOnDrain;
   private boolean pendingDropped;
   private int stalePages;
+  /**
+   * While catching up, the fewest events the client was behind the live stream: one that falls
+   * {@code maxQueued} further behind than that reads slower than events come, and is closed.
+   */
+  private long leastBehind;
 
   FeedSession(FeedSink sink, FeedFilter filter, FeedHub hub, History history, int maxQueued, int pageSize) {
     this.sink = sink;
@@ -91,7 +106,7 @@ final class FeedSession {
       phase = Phase.LIVE;
       return;
     }
-    phase = Phase.CATCHING_UP;
+    catchingUp();
     lastSeq = since;
     if (hub.ring().covers(since)) {
       finishFromRing();
@@ -119,12 +134,20 @@ final class FeedSession {
     }
     if (phase == Phase.LIVE && lastSeq >= 0 && entry.seq() > lastSeq + 1) {
       // This node's stream skipped events (they exist: seq never skips); read them from the store.
-      phase = Phase.CATCHING_UP;
+      catchingUp();
       pending.add(entry);
       fetchNext();
       return;
     }
     if (phase == Phase.CATCHING_UP) {
+      long behind = entry.seq() - lastSeq;
+      if (behind < leastBehind) {
+        leastBehind = behind;
+      } else if (behind - leastBehind > maxQueued) {
+        close(CLOSE_TRY_AGAIN_LATER, "slow-consumer", "fell more than " + maxQueued
+            + " events further behind while catching up; reconnect with since=" + resumeSince(), resumeSince());
+        return;
+      }
       if (pending.size() >= maxQueued) {
         // Everything offered here is already persisted: drop the buffer and read it from the store.
         pending.clear();
@@ -134,6 +157,11 @@ final class FeedSession {
       return;
     }
     handle(entry);
+  }
+
+  private void catchingUp() {
+    phase = Phase.CATCHING_UP;
+    leastBehind = Long.MAX_VALUE;
   }
 
   private void fetchNext() {
@@ -149,23 +177,39 @@ final class FeedSession {
         return;
       }
       JsonArray page = ar.result();
-      for (int i = 0; i < page.size() && phase == Phase.CATCHING_UP; i++) {
-        handle(FeedEntry.fromJson(page.getJsonObject(i)));
-      }
-      if (phase != Phase.CATCHING_UP) return;
-      if (page.size() < pageSize) finishFromPending();
-      else if (backlog.isEmpty()) fetchNext();
-      else fetchOnDrain = true;
+      for (int i = 0; i < page.size(); i++) catchUp.add(FeedEntry.fromJson(page.getJsonObject(i)));
+      afterCatchUp = page.size() < pageSize ? this::finishFromPending : this::fetchNext;
+      continueCatchUp();
     });
   }
 
+  /**
+   * Everything after {@code lastSeq} is in the ring, the live events waiting in {@link #pending}
+   * too: sends it as the transport takes it, then looks again for what came meanwhile; live once
+   * nothing did.
+   */
   private void finishFromRing() {
-    for (FeedEntry e : hub.ring().after(lastSeq)) {
-      if (phase == Phase.CLOSED) return;
-      handle(e);
-    }
+    List<FeedEntry> rest = hub.ring().after(lastSeq);
     pending.clear();
-    if (phase == Phase.CATCHING_UP) phase = Phase.LIVE;
+    pendingDropped = false;
+    if (rest.isEmpty()) {
+      phase = Phase.LIVE;
+      return;
+    }
+    catchUp.addAll(rest);
+    afterCatchUp = this::fetchNext;
+    continueCatchUp();
+  }
+
+  /** Sends {@link #catchUp} while the transport takes it (the drain handler comes back), then what follows. */
+  private void continueCatchUp() {
+    while (!catchUp.isEmpty() && phase == Phase.CATCHING_UP) {
+      if (!backlog.isEmpty() || sink.writeQueueFull()) return;
+      handle(catchUp.poll());
+    }
+    Runnable next = afterCatchUp;
+    afterCatchUp = null;
+    if (next != null && phase == Phase.CATCHING_UP) next.run();
   }
 
   private void finishFromPending() {
@@ -203,10 +247,7 @@ final class FeedSession {
 
   private void drained() {
     while (!backlog.isEmpty() && !sink.writeQueueFull() && phase != Phase.CLOSED) sink.send(backlog.poll());
-    if (backlog.isEmpty() && fetchOnDrain) {
-      fetchOnDrain = false;
-      fetchNext();
-    }
+    if (phase == Phase.CATCHING_UP) continueCatchUp();
   }
 
   private void checkBound() {
@@ -239,6 +280,7 @@ final class FeedSession {
     hub.detach(this);
     backlog.clear();
     pending.clear();
+    catchUp.clear();
     JsonObject error = new JsonObject().put("type", "feed.error").put("code", code).put("detail", detail);
     if (resume >= 0) error.put("resumeSince", resume);
     sink.fail(error, wsCode);
@@ -249,5 +291,6 @@ final class FeedSession {
     hub.detach(this);
     backlog.clear();
     pending.clear();
+    catchUp.clear();
   }
 }

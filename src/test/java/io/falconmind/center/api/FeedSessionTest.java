@@ -23,10 +23,22 @@ class FeedSessionTest {
     JsonObject error;
     int closeCode;
     boolean full;
+    /** The transport takes this many more events, then is full; unlimited unless set. */
+    int room = Integer.MAX_VALUE;
     Runnable drain;
     Runnable gone;
 
-    @Override public void send(FeedEntry entry) { sent.add(entry); }
+    @Override public void send(FeedEntry entry) {
+      sent.add(entry);
+      if (--room <= 0) full = true;
+    }
+
+    /** The client read everything sent so far; the transport takes {@code more} events again. */
+    void drained(int more) {
+      room = more;
+      full = false;
+      drain.run();
+    }
     @Override public boolean writeQueueFull() { return full; }
     @Override public void drainHandler(Runnable handler) { drain = handler; }
     @Override public void closeHandler(Runnable handler) { gone = handler; }
@@ -160,6 +172,65 @@ class FeedSessionTest {
     assertThat(sink.error.getString("code")).isEqualTo("slow-consumer");
     assertThat(sink.error.getLong("resumeSince")).isEqualTo(3);
     assertThat(sink.closeCode).isEqualTo(FeedSession.CLOSE_TRY_AGAIN_LATER);
+  }
+
+  /** Catching up sends what the transport takes and waits for it: the client is not too slow for that. */
+  @Test
+  void catchesUpFromTheStoreAtTheClientsPaceWithPagesLargerThanItsQueue() {
+    FeedHub hub = new FeedHub(3);
+    for (long s = 1; s <= 120; s++) persist(hub, s, "m");
+    FeedSession session = new FeedSession(sink, FeedFilter.ALL, hub, history, 3, 50);
+    sink.room = 5;
+    session.start(0L);
+    for (int i = 0; i < 200 && !session.live(); i++) {
+      history.releaseAll();
+      if (sink.full) sink.drained(5);
+      if (i == 10) persist(hub, 121, "m");
+    }
+    assertThat(session.closed()).as("closed with %s", sink.error).isFalse();
+    assertThat(session.live()).isTrue();
+    persist(hub, 122, "m");
+    assertThat(sink.seqs()).isEqualTo(range(1, 122));
+  }
+
+  @Test
+  void catchesUpFromTheRingAtTheClientsPaceWithMoreEventsThanItsQueue() {
+    FeedHub hub = new FeedHub(100);
+    for (long s = 1; s <= 60; s++) persist(hub, s, "m");
+    FeedSession session = new FeedSession(sink, FeedFilter.ALL, hub, history, 3, 50);
+    sink.room = 5;
+    session.start(0L);
+    for (int i = 0; i < 100 && !session.live(); i++) {
+      sink.drained(5);
+      if (i == 3) persist(hub, 61, "m");
+    }
+    assertThat(session.closed()).as("closed with %s", sink.error).isFalse();
+    assertThat(session.live()).isTrue();
+    assertThat(history.waiting).isEmpty();
+    sink.drained(100);
+    persist(hub, 62, "m");
+    assertThat(sink.seqs()).isEqualTo(range(1, 62));
+  }
+
+  @Test
+  void closesAClientThatFallsFurtherBehindWhileCatchingUp() {
+    FeedHub hub = new FeedHub(3);
+    for (long s = 1; s <= 50; s++) persist(hub, s, "m");
+    FeedSession session = new FeedSession(sink, FeedFilter.ALL, hub, history, 4, 10);
+    sink.room = 1;
+    session.start(0L);
+    long next = 51;
+    for (int i = 0; i < 100 && !session.closed(); i++) {
+      history.releaseAll();
+      persist(hub, next++, "m"); // two events come for every one the client reads
+      persist(hub, next++, "m");
+      if (sink.full) sink.drained(1);
+    }
+    assertThat(session.closed()).isTrue();
+    assertThat(sink.error.getString("code")).isEqualTo("slow-consumer");
+    long resumeSince = sink.error.getLong("resumeSince");
+    assertThat(sink.seqs()).isEqualTo(range(1, resumeSince));
+    assertThat(hub.sessionCount()).isZero();
   }
 
   @Test
