@@ -71,7 +71,8 @@ final class FeedSession {
   private int stalePages;
   /**
    * While catching up, the fewest events the client was behind the live stream: one that falls
-   * {@code maxQueued} further behind than that reads slower than events come, and is closed.
+   * {@code maxQueued} further behind than that while the transport is full reads slower than
+   * events come, and is closed.
    */
   private long leastBehind;
 
@@ -141,9 +142,9 @@ final class FeedSession {
     }
     if (phase == Phase.CATCHING_UP) {
       long behind = entry.seq() - lastSeq;
-      if (behind < leastBehind) {
-        leastBehind = behind;
-      } else if (behind - leastBehind > maxQueued) {
+      leastBehind = Math.min(leastBehind, behind);
+      // counted only while the client is what holds the catch-up back, not the store's reading
+      if (behind - leastBehind > maxQueued && !catchUp.isEmpty() && sink.writeQueueFull()) {
         close(CLOSE_TRY_AGAIN_LATER, "slow-consumer", "fell more than " + maxQueued
             + " events further behind while catching up; reconnect with since=" + resumeSince(), resumeSince());
         return;

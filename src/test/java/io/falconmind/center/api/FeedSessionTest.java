@@ -80,6 +80,11 @@ class FeedSessionTest {
     void releaseAll() {
       while (!waiting.isEmpty()) waiting.poll().run();
     }
+
+    /** Answers the oldest request only (what it asks next waits). */
+    void releaseOne() {
+      waiting.poll().run();
+    }
   }
 
   final RecordingSink sink = new RecordingSink();
@@ -210,6 +215,22 @@ class FeedSessionTest {
     sink.drained(100);
     persist(hub, 62, "m");
     assertThat(sink.seqs()).isEqualTo(range(1, 62));
+  }
+
+  @Test
+  void aBurstOfLiveEventsWhileThePageIsReadDoesNotMakeTheClientSlow() {
+    FeedHub hub = new FeedHub(3);
+    for (long s = 1; s <= 30; s++) persist(hub, s, "m");
+    FeedSession session = new FeedSession(sink, FeedFilter.ALL, hub, history, 3, 10);
+    session.start(0L);
+    history.releaseOne(); // oldest seq
+    history.releaseOne(); // 1..10, all taken; 11..20 is being read
+    assertThat(sink.seqs()).isEqualTo(range(1, 10));
+    for (long s = 31; s <= 40; s++) persist(hub, s, "m");
+    while (!history.waiting.isEmpty()) history.releaseAll();
+    assertThat(session.closed()).as("closed with %s", sink.error).isFalse();
+    assertThat(session.live()).isTrue();
+    assertThat(sink.seqs()).isEqualTo(range(1, 40));
   }
 
   @Test
