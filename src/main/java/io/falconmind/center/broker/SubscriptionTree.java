@@ -234,7 +234,7 @@ public final class SubscriptionTree {
     List<Level> hits = new ArrayList<>(4);
     collect(root, topic, 0, topic.startsWith("$"), hits);
     int expected = 1;
-    for (Level level : hits) expected += level.subscribers.size();
+    if (ordinary) for (Level level : hits) expected += level.subscribers.size();
     List<Match> out = new ArrayList<>(expected);
     // a client matches more than once only through more than one level: only then are its
     // subscriptions merged by client id (this runs for every publication; one level is the rule)

@@ -100,10 +100,22 @@ class FeedSessionTest {
     return LongStream.rangeClosed(from, to).boxed().toList();
   }
 
+  /** A hub whose ring keeps {@code ring} events, with events 1..{@code events} persisted. */
+  FeedHub hubWith(int ring, long events) {
+    FeedHub hub = new FeedHub(ring);
+    for (long s = 1; s <= events; s++) persist(hub, s, "m");
+    return hub;
+  }
+
+  /** The session caught up and follows the live stream, never closed on the way. */
+  void assertCaughtUp(FeedSession session) {
+    assertThat(session.closed()).as("closed with %s", sink.error).isFalse();
+    assertThat(session.live()).isTrue();
+  }
+
   @Test
   void resumesFromTheRingThenFollowsLiveEvents() {
-    FeedHub hub = new FeedHub(100);
-    for (long s = 1; s <= 10; s++) persist(hub, s, "m");
+    FeedHub hub = hubWith(100, 10);
     new FeedSession(sink, FeedFilter.ALL, hub, history, 100, 5).start(4L);
     persist(hub, 11, "m");
     assertThat(sink.seqs()).isEqualTo(range(5, 11));
@@ -112,8 +124,7 @@ class FeedSessionTest {
 
   @Test
   void catchesUpFromTheStoreWhileLiveEventsArriveWithoutGapsOrDuplicates() {
-    FeedHub hub = new FeedHub(3);
-    for (long s = 1; s <= 20; s++) persist(hub, s, "m");
+    FeedHub hub = hubWith(3, 20);
     FeedSession session = new FeedSession(sink, FeedFilter.ALL, hub, history, 100, 5);
     session.start(2L);
     history.releaseAll(); // oldest seq
@@ -182,8 +193,7 @@ class FeedSessionTest {
   /** Catching up sends what the transport takes and waits for it: the client is not too slow for that. */
   @Test
   void catchesUpFromTheStoreAtTheClientsPaceWithPagesLargerThanItsQueue() {
-    FeedHub hub = new FeedHub(3);
-    for (long s = 1; s <= 120; s++) persist(hub, s, "m");
+    FeedHub hub = hubWith(3, 120);
     FeedSession session = new FeedSession(sink, FeedFilter.ALL, hub, history, 3, 50);
     sink.room = 5;
     session.start(0L);
@@ -192,16 +202,14 @@ class FeedSessionTest {
       if (sink.full) sink.drained(5);
       if (i == 10) persist(hub, 121, "m");
     }
-    assertThat(session.closed()).as("closed with %s", sink.error).isFalse();
-    assertThat(session.live()).isTrue();
+    assertCaughtUp(session);
     persist(hub, 122, "m");
     assertThat(sink.seqs()).isEqualTo(range(1, 122));
   }
 
   @Test
   void catchesUpFromTheRingAtTheClientsPaceWithMoreEventsThanItsQueue() {
-    FeedHub hub = new FeedHub(100);
-    for (long s = 1; s <= 60; s++) persist(hub, s, "m");
+    FeedHub hub = hubWith(100, 60);
     FeedSession session = new FeedSession(sink, FeedFilter.ALL, hub, history, 3, 50);
     sink.room = 5;
     session.start(0L);
@@ -209,8 +217,7 @@ class FeedSessionTest {
       sink.drained(5);
       if (i == 3) persist(hub, 61, "m");
     }
-    assertThat(session.closed()).as("closed with %s", sink.error).isFalse();
-    assertThat(session.live()).isTrue();
+    assertCaughtUp(session);
     assertThat(history.waiting).isEmpty();
     sink.drained(100);
     persist(hub, 62, "m");
@@ -219,8 +226,7 @@ class FeedSessionTest {
 
   @Test
   void aBurstOfLiveEventsWhileThePageIsReadDoesNotMakeTheClientSlow() {
-    FeedHub hub = new FeedHub(3);
-    for (long s = 1; s <= 30; s++) persist(hub, s, "m");
+    FeedHub hub = hubWith(3, 30);
     FeedSession session = new FeedSession(sink, FeedFilter.ALL, hub, history, 3, 10);
     session.start(0L);
     history.releaseOne(); // oldest seq
@@ -228,15 +234,13 @@ class FeedSessionTest {
     assertThat(sink.seqs()).isEqualTo(range(1, 10));
     for (long s = 31; s <= 40; s++) persist(hub, s, "m");
     while (!history.waiting.isEmpty()) history.releaseAll();
-    assertThat(session.closed()).as("closed with %s", sink.error).isFalse();
-    assertThat(session.live()).isTrue();
+    assertCaughtUp(session);
     assertThat(sink.seqs()).isEqualTo(range(1, 40));
   }
 
   @Test
   void closesAClientThatFallsFurtherBehindWhileCatchingUp() {
-    FeedHub hub = new FeedHub(3);
-    for (long s = 1; s <= 50; s++) persist(hub, s, "m");
+    FeedHub hub = hubWith(3, 50);
     FeedSession session = new FeedSession(sink, FeedFilter.ALL, hub, history, 4, 10);
     sink.room = 1;
     session.start(0L);
