@@ -83,6 +83,14 @@ start_ours() {
   wait_port "$OURS_PORT"
 }
 
+# The node's heap in use, KiB: survivor, eden and old spaces from jstat, which names them alike for
+# every collector (GC.heap_info's first figure is the whole heap under G1 but only the young
+# generation under the serial collector, which a JVM pinned to one CPU picks).
+heap_used_kib() {
+  jstat -gc "$1" | awk 'NR == 1 {for (i = 1; i <= NF; i++) col[$i] = i}
+    NR == 2 {printf "%d\n", $col["S0U"] + $col["S1U"] + $col["EU"] + $col["OU"]}'
+}
+
 stop_pid() {
   kill "$1" 2>/dev/null || true
   for _ in $(seq 1 30); do kill -0 "$1" 2>/dev/null || break; sleep 1; done
@@ -139,7 +147,7 @@ LIMIT=$(ulimit -n)
 COUNT=${CONNECTIONS:-$(( LIMIT < 100500 ? LIMIT - 500 : 100000 ))}
 start_ours
 jcmd "$OURS_PID" GC.run >/dev/null
-HEAP_BEFORE=$(jcmd "$OURS_PID" GC.heap_info | awk '/used/ {for (i=1;i<=NF;i++) if ($i=="used") {print $(i+1); exit}}' | tr -d 'K,')
+HEAP_BEFORE=$(heap_used_kib "$OURS_PID")
 FIFO="$RUN_DIR/hold"
 mkfifo "$FIFO"
 "${BENCH[@]}" connections --port "$OURS_PORT" --count "$COUNT" --sources 127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4 \
@@ -151,7 +159,7 @@ for _ in $(seq 1 600); do grep -q READY "$RUN_DIR/connections.log" && break; sle
 HELD_LINE=$(grep "^held" "$RUN_DIR/connections.log" || echo "held 0")
 HELD=$(echo "$HELD_LINE" | awk '{print $2}')
 jcmd "$OURS_PID" GC.run >/dev/null
-HEAP_AFTER=$(jcmd "$OURS_PID" GC.heap_info | awk '/used/ {for (i=1;i<=NF;i++) if ($i=="used") {print $(i+1); exit}}' | tr -d 'K,')
+HEAP_AFTER=$(heap_used_kib "$OURS_PID")
 echo x >&7
 exec 7>&-
 PER_CONN=$(( HELD > 0 ? (HEAP_AFTER - HEAP_BEFORE) * 1024 / HELD : 0 ))
