@@ -183,6 +183,9 @@ public final class BrokerBench {
    */
   private static void step(Ports ports, String label, String scenario, MqttQos qos, int rate, int n,
                            int stepSec) throws Exception {
+    // this process's own collections land in every broker's tail; start each step with a clean heap,
+    // so that with a young generation larger than a step allocates (GENERATOR_JAVA_OPTS) none falls in it
+    System.gc();
     String run = scenario + "-" + qos.getCode() + "-" + rate + "-" + System.nanoTime() % 100000;
     Recorder rec = new Recorder();
     Recorder acks = new Recorder();

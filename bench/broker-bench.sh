@@ -19,6 +19,7 @@ QOS=${QOS:-0,1}
 CONNECTIONS=${CONNECTIONS:-}             # idle connections to open; default: what the open-file limit allows
 NODE_HEAP=${NODE_HEAP:-2g}
 NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-}       # more JVM options for this project's node (e.g. a GC)
+GENERATOR_JAVA_OPTS=${GENERATOR_JAVA_OPTS:-} # more JVM options for the load generator (e.g. -Xms1g -Xmn700m)
 BROKERS=${BROKERS:-ours,mosquitto,moquette}
 REPEATS=${REPEATS:-1}                    # measured runs of every step per broker, to see the spread
 WARMUP_SEC=${WARMUP_SEC:-20}             # unmeasured warm-up of every scenario and QoS, before each run
@@ -47,7 +48,8 @@ RUN_DIR=$(mktemp -d bench/results/tmp/broker-bench.XXXXXX)
 CP_FILE="$RUN_DIR/peers.classpath"
 mvn -B -q -f bench/broker-peers/pom.xml dependency:build-classpath -Dmdep.outputFile="$PWD/$CP_FILE" >/dev/null
 CP=$(cat "$CP_FILE")
-BENCH=(java -Xmx1g -cp "$CP" bench/BrokerBench.java)
+# shellcheck disable=SC2206
+BENCH=(java -Xmx1g $GENERATOR_JAVA_OPTS -cp "$CP" bench/BrokerBench.java)
 # with BROKER_CPUS and GENERATOR_CPUS, broker and load generator stop taking CPU time from each other
 # (a JVM pinned to one CPU sizes itself for one: one MQTT event loop, the serial collector)
 ON_BROKER_CPUS=(); [[ -n "$BROKER_CPUS" ]] && ON_BROKER_CPUS=(taskset -c "$BROKER_CPUS")
@@ -168,7 +170,7 @@ echo "$HELD_LINE; heap after GC ${HEAP_BEFORE} KiB -> ${HEAP_AFTER} KiB: ${PER_C
 {
   echo "# Broker benchmark, $(date -u +'%F %H:%M') UTC"
   echo
-  echo "Command: \`RATES=$RATES STEP_SEC=$STEP_SEC CLIENTS=$CLIENTS SCENARIOS=$SCENARIOS QOS=$QOS BROKERS=$BROKERS REPEATS=$REPEATS WARMUP_SEC=$WARMUP_SEC TICK_MS=$TICK_MS${BROKER_CPUS:+ BROKER_CPUS=$BROKER_CPUS}${GENERATOR_CPUS:+ GENERATOR_CPUS=$GENERATOR_CPUS}${NODE_JAVA_OPTS:+ NODE_JAVA_OPTS='$NODE_JAVA_OPTS'}${CONNECTIONS:+ CONNECTIONS=$CONNECTIONS} bench/broker-bench.sh\`"
+  echo "Command: \`RATES=$RATES STEP_SEC=$STEP_SEC CLIENTS=$CLIENTS SCENARIOS=$SCENARIOS QOS=$QOS BROKERS=$BROKERS REPEATS=$REPEATS WARMUP_SEC=$WARMUP_SEC TICK_MS=$TICK_MS${BROKER_CPUS:+ BROKER_CPUS=$BROKER_CPUS}${GENERATOR_CPUS:+ GENERATOR_CPUS=$GENERATOR_CPUS}${NODE_JAVA_OPTS:+ NODE_JAVA_OPTS='$NODE_JAVA_OPTS'}${GENERATOR_JAVA_OPTS:+ GENERATOR_JAVA_OPTS='$GENERATOR_JAVA_OPTS'}${CONNECTIONS:+ CONNECTIONS=$CONNECTIONS} bench/broker-bench.sh\`"
   echo
   echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB;" \
     "$(java -version 2>&1 | head -1); mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}'), moquette 0.17."
