@@ -19,7 +19,7 @@ QOS=${QOS:-0,1}
 CONNECTIONS=${CONNECTIONS:-}             # idle connections to open; default: what the open-file limit allows
 NODE_HEAP=${NODE_HEAP:-2g}
 NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-}       # more JVM options for this project's node (e.g. a GC)
-GENERATOR_JAVA_OPTS=${GENERATOR_JAVA_OPTS:-} # more JVM options for the load generator (e.g. -Xms1g -Xmn700m)
+GENERATOR_JAVA_OPTS=${GENERATOR_JAVA_OPTS:-} # more JVM options for the load generator (e.g. -Xms1g -Xmn700m -XX:MetaspaceSize=256m)
 BROKERS=${BROKERS:-ours,mosquitto,moquette}
 REPEATS=${REPEATS:-1}                    # measured runs of every step per broker, to see the spread
 WARMUP_SEC=${WARMUP_SEC:-20}             # unmeasured warm-up of every scenario and QoS, before each run
@@ -177,7 +177,7 @@ echo "$HELD_LINE; heap after GC ${HEAP_BEFORE} KiB -> ${HEAP_AFTER} KiB: ${PER_C
   echo "Every broker ran alone with the load generator on the same machine (one JVM, HiveMQ MQTT 3.1.1 client, 64-byte"
   echo "payloads carrying their send time, sent in a burst every $TICK_MS ms; latency is publish to delivery). \"Offered\" counts deliveries per second: in"
   echo "fan-out the one publisher sends offered / $CLIENTS. \"Delivered/s\" counts what arrived within the window. \"Lost\" is what was sent in the window and had not arrived once 5 s passed without any arriving (late is not lost)."
-  echo "Before its measured steps, every broker gets the same unmeasured warm-up (each scenario and QoS at 10,000/s, in two rounds of half of $WARMUP_SEC s, connecting and disconnecting in each, so that a JIT compiler has seen connections come and go before the window), from the load generator process that then measures."
+  echo "Before its measured steps, every broker gets the same unmeasured warm-up (each scenario and QoS at 10,000/s, in two rounds of half of $WARMUP_SEC s, connecting and disconnecting in each, so that a JIT compiler has seen connections come and go before the window), from the load generator process that then measures. The generator collects its own heap before every step."
   if [[ -n "$BROKER_CPUS$GENERATOR_CPUS" ]]; then
     echo "Each broker ran on CPU ${BROKER_CPUS:-any} only and the load generator on CPU ${GENERATOR_CPUS:-any} only (\`taskset -c\`), so that neither took CPU time from the other; a JVM pinned to one CPU sizes itself for one (this project's node: one MQTT event loop and the serial collector)."
   fi
