@@ -53,6 +53,9 @@ public final class Broker {
   private final BrokerAccess access;
   private final BrokerStats stats = new BrokerStats();
   private final SubscriptionTree tree;
+  /** {@link #online} and {@link #ready} as the predicates matching takes, made once, not per publication. */
+  private final Predicate<String> isOnline = this::online;
+  private final Predicate<String> isReady = this::ready;
   private final Map<String, BrokerSession> sessions = new ConcurrentHashMap<>();
   private final LiveConnections live = new LiveConnections();
   private final RetainedMessages retained = new RetainedMessages();
@@ -483,7 +486,7 @@ public final class Broker {
    * when null). A match whose session has moved to another node is passed on there.
    */
   private Future<Void> deliver(Publication p, boolean ordinary, List<String> groups) {
-    var matches = tree.match(p.topic(), p.publisher(), this::online, this::ready, ordinary,
+    var matches = tree.match(p.topic(), p.publisher(), isOnline, isReady, ordinary,
         groups == null ? key -> true : groups::contains);
     return offerAll(p, matches, null);
   }
@@ -491,7 +494,8 @@ public final class Broker {
   /** Offers {@code p} to {@code matches} (only to the sessions in {@code only}, when given). */
   private Future<Void> offerAll(Publication p, List<SubscriptionTree.Match> matches, Set<String> only) {
     List<Future<Void>> pending = null;
-    for (SubscriptionTree.Match m : matches) {
+    for (int i = 0, n = matches.size(); i < n; i++) {
+      SubscriptionTree.Match m = matches.get(i);
       if (only != null && !only.contains(m.clientId())) continue;
       boolean retain = !m.shared() && m.retainAsPublished() && p.retain();
       var out = new BrokerSession.Outgoing(p, Math.min(p.qos(), m.qos()), retain, m.identifiers());

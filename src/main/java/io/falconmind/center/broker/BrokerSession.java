@@ -69,6 +69,8 @@ public final class BrokerSession {
   }
 
   private static final Future<Void> TAKEN = Future.succeededFuture();
+  /** At most this many messages are written per turn of {@link #pump}; the rest in the next one. */
+  private static final int MAX_BATCH = 256;
 
   private final String clientId;
   private final int maxQueued;
@@ -304,7 +306,10 @@ public final class BrokerSession {
   public void pump() {
     Wire target;
     List<Promise<Void>> release = null;
-    List<Object[]> batch = new ArrayList<>();
+    Outgoing[] batch;
+    int[] packetIds;
+    int taken = 0;
+    boolean more;
     long now = System.currentTimeMillis();
     synchronized (this) {
       target = wire;
@@ -316,7 +321,9 @@ public final class BrokerSession {
         return;
       }
       pumpScheduled = false;
-      while (!queue.isEmpty()) {
+      batch = new Outgoing[Math.min(queue.size(), MAX_BATCH)];
+      packetIds = new int[batch.length];
+      while (!queue.isEmpty() && taken < batch.length) {
         Outgoing next = queue.peek();
         if (next.qos() > 0 && inFlight.size() >= window) break;
         queue.poll();
@@ -329,12 +336,17 @@ public final class BrokerSession {
           packetId = allocatePacketId();
           inFlight.put(packetId, new InFlight(next, next.qos() == 1 ? Awaiting.PUBACK : Awaiting.PUBREC));
         }
-        batch.add(new Object[] {next, packetId});
+        batch[taken] = next;
+        packetIds[taken++] = packetId;
       }
       if (queue.size() < maxQueued) release = takeHeld();
+      // a full batch with more behind it: the rest after what else waits on this event loop
+      more = taken == MAX_BATCH && !queue.isEmpty();
+      if (more) pumpScheduled = true;
     }
-    for (Object[] item : batch) target.publish((Outgoing) item[0], (Integer) item[1], false);
+    for (int i = 0; i < taken; i++) target.publish(batch[i], packetIds[i], false);
     complete(release);
+    if (more) target.context().runOnContext(v -> pump());
   }
 
   /** PUBACK of a QoS 1 message; frees its slot. */

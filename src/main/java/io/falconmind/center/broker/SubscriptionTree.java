@@ -99,9 +99,34 @@ public final class SubscriptionTree {
      * topic's level with their names in place, instead of cutting it out of the topic to look it up.
      */
     volatile Level[] few = new Level[0];
+    /** {@link #subscribers} as they were at a {@link #version}; rebuilt by the first match after a change. */
+    private volatile Snapshot snapshot;
+    /** Counts the changes of {@link #subscribers}; raised after each, under the tree's lock. */
+    private volatile int version;
 
     Level(String name) {
       this.name = name;
+    }
+
+    /** After a change of {@link #subscribers}, under the tree's lock. */
+    void subscribersChanged() {
+      version++;
+    }
+
+    /**
+     * The ordinary subscriptions, as an array that matching walks without allocating: the one
+     * built after the latest change, or built now. One built while a change was made is replaced
+     * by the next caller.
+     */
+    Member[] ordinary() {
+      int v = version;
+      Snapshot s = snapshot;
+      if (s != null && s.version == v) return s.members;
+      List<Member> now = new ArrayList<>(subscribers.size());
+      subscribers.forEach((clientId, sub) -> now.add(new Member(clientId, sub)));
+      Member[] members = now.toArray(new Member[0]);
+      snapshot = new Snapshot(v, members);
+      return members;
     }
 
     /** After a change of {@link #children}, under the tree's lock. */
@@ -126,6 +151,9 @@ public final class SubscriptionTree {
   }
 
   private record Member(String clientId, Subscription subscription) {
+  }
+
+  private record Snapshot(int version, Member[] members) {
   }
 
   private static final class Group {
@@ -175,6 +203,7 @@ public final class SubscriptionTree {
       boolean added;
       if (s.shareGroup() == null) {
         added = level.subscribers.put(clientId, s) == null;
+        level.subscribersChanged();
       } else {
         Group g = level.groups.computeIfAbsent(s.shareGroup(), k -> new Group(k, s.filter()));
         added = g.members.removeIf(m -> m.clientId().equals(clientId)) ? false : true;
@@ -199,6 +228,7 @@ public final class SubscriptionTree {
       boolean removed;
       if (shareGroup == null) {
         removed = leaf.subscribers.remove(clientId) != null;
+        if (removed) leaf.subscribersChanged();
       } else {
         Group g = leaf.groups.get(shareGroup);
         removed = g != null && g.members.removeIf(m -> m.clientId().equals(clientId));
@@ -233,22 +263,25 @@ public final class SubscriptionTree {
                            boolean ordinary, Predicate<String> groups) {
     List<Level> hits = new ArrayList<>(4);
     collect(root, topic, 0, topic.startsWith("$"), hits);
+    int levels = hits.size();
+    // this runs for every publication: indexed loops and the levels' snapshots allocate nothing
     int expected = 1;
-    if (ordinary) for (Level level : hits) expected += level.subscribers.size();
+    for (int i = 0; ordinary && i < levels; i++) expected += hits.get(i).ordinary().length;
     List<Match> out = new ArrayList<>(expected);
     // a client matches more than once only through more than one level: only then are its
-    // subscriptions merged by client id (this runs for every publication; one level is the rule)
-    Map<String, Match> merged = ordinary && hits.size() > 1 ? new HashMap<>() : null;
+    // subscriptions merged by client id (one level is the rule)
+    Map<String, Match> merged = ordinary && levels > 1 ? new HashMap<>() : null;
     List<Match> shared = null;
-    for (Level level : hits) {
+    for (int i = 0; i < levels; i++) {
+      Level level = hits.get(i);
       if (ordinary) {
-        for (Map.Entry<String, Subscription> e : level.subscribers.entrySet()) {
-          Subscription s = e.getValue();
-          if (s.noLocal() && e.getKey().equals(publisher)) continue;
+        for (Member member : level.ordinary()) {
+          Subscription s = member.subscription();
+          if (s.noLocal() && member.clientId().equals(publisher)) continue;
           if (merged != null) {
-            merged.computeIfAbsent(e.getKey(), id -> new Match(id, null, null)).add(s);
+            merged.computeIfAbsent(member.clientId(), id -> new Match(id, null, null)).add(s);
           } else {
-            Match m = new Match(e.getKey(), null, null);
+            Match m = new Match(member.clientId(), null, null);
             m.add(s);
             out.add(m);
           }

@@ -1,5 +1,6 @@
 package io.falconmind.center.mqtt;
 
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -56,6 +57,9 @@ final class EndpointSocket {
 
   private EndpointSocket(NetSocketInternal socket) {
     this.socket = socket;
+    // to copy a payload from the heap into the direct buffer a delivery is encoded in, Netty's
+    // default allocator makes two buffer views per write, the pooled one none
+    if (socket != null) socket.channelHandlerContext().channel().config().setAllocator(PooledByteBufAllocator.DEFAULT);
   }
 
   /** The connection of {@code endpoint}; one that can do nothing when the socket is out of reach. */

@@ -188,6 +188,34 @@ class BrokerSessionTest {
     });
   }
 
+  @Test
+  void aLongBacklogIsWrittenInTurnsThatLetTheEventLoopDoOtherWorkBetween() throws Exception {
+    onNewContext(context -> {
+      RecordingWire wire = new RecordingWire(context);
+      BrokerSession away = new BrokerSession("c", 1_000, new BrokerStats());
+      on(context, () -> {
+        away.connecting(300);
+        for (int i = 0; i < 600; i++) away.offer(outgoing("m" + i, 1));
+      });
+      int[] inFirstTurn = new int[1];
+      List<String> otherWork = new ArrayList<>();
+      on(context, () -> {
+        away.attach(wire, 1_000);
+        inFirstTurn[0] = wire.sent.size();
+        context.runOnContext(v -> otherWork.add("after " + wire.sent.size()));
+      });
+
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (wire.sent.size() < 600 && System.nanoTime() < deadline) on(context, () -> { });
+      assertThat(inFirstTurn[0]).isEqualTo(256);
+      // the first turn queued the second; a task queued after it runs before the third
+      assertThat(otherWork).containsExactly("after 512");
+      List<String> expected = new ArrayList<>();
+      for (int i = 0; i < 600; i++) expected.add("publish m" + i + " #" + (i + 1));
+      assertThat(wire.sent).containsExactlyElementsOf(expected);
+    });
+  }
+
   private static BrokerSession.Outgoing outgoing(String text, int qos) {
     Publication p = new Publication("t", Buffer.buffer(text), qos, false, MqttProperties.NO_PROPERTIES, 0, "pub");
     return new BrokerSession.Outgoing(p, qos, false, List.of());

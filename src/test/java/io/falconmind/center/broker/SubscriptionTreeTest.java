@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -190,5 +192,58 @@ class SubscriptionTreeTest {
     assertThat(tree.unsubscribe("g", "a/b/c", "grp")).isTrue();
     assertThat(tree.size()).isZero();
     assertThat(clients("a/b/c")).isEmpty();
+  }
+
+  @Test
+  void everyMatchSeesTheSubscriptionsAsTheyAreAfterEachChange() {
+    tree.subscribe("c", sub("a/b", 0));
+    assertThat(tree.match("a/b", null, id -> true)).singleElement().extracting(SubscriptionTree.Match::qos).isEqualTo(0);
+
+    tree.subscribe("c", sub("a/b", 2));
+    assertThat(tree.match("a/b", null, id -> true)).singleElement().extracting(SubscriptionTree.Match::qos).isEqualTo(2);
+    tree.subscribe("d", sub("a/b", 1));
+    assertThat(clients("a/b")).containsExactlyInAnyOrder("c", "d");
+    tree.unsubscribe("c", "a/b", null);
+    assertThat(clients("a/b")).containsExactly("d");
+    tree.unsubscribe("d", "a/b", null);
+    assertThat(clients("a/b")).isEmpty();
+    tree.subscribe("e", sub("a/b", 0));
+    assertThat(clients("a/b")).containsExactly("e");
+  }
+
+  /** Matching while other threads subscribe and unsubscribe: once they stop, every match sees the end state. */
+  @Test
+  void matchesRacingWithChangesSettleOnTheLastChange() throws Exception {
+    int writers = 4;
+    int perWriter = 2_000;
+    AtomicBoolean stop = new AtomicBoolean();
+    Thread matcher = new Thread(() -> {
+      while (!stop.get()) tree.match("r/t", null, id -> true);
+    });
+    matcher.start();
+    List<Thread> threads = new ArrayList<>();
+    for (int w = 0; w < writers; w++) {
+      int writer = w;
+      Thread t = new Thread(() -> {
+        for (int i = 0; i < perWriter; i++) {
+          String id = "w" + writer + "-" + i;
+          tree.subscribe(id, sub("r/t", 0));
+          tree.match("r/t", null, x -> true);
+          // every other client leaves again
+          if (i % 2 == 1) tree.unsubscribe(id, "r/t", null);
+        }
+      });
+      threads.add(t);
+      t.start();
+    }
+    for (Thread t : threads) t.join(TimeUnit.SECONDS.toMillis(30));
+    stop.set(true);
+    matcher.join(TimeUnit.SECONDS.toMillis(30));
+
+    List<String> expected = new ArrayList<>();
+    for (int w = 0; w < writers; w++) {
+      for (int i = 0; i < perWriter; i += 2) expected.add("w" + w + "-" + i);
+    }
+    assertThat(clients("r/t")).containsExactlyInAnyOrderElementsOf(expected);
   }
 }
