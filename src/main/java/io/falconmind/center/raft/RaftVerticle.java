@@ -20,10 +20,6 @@ import io.microraft.RaftConfig;
 import io.microraft.RaftEndpoint;
 import io.microraft.RaftNode;
 import io.microraft.RaftRole;
-import io.microraft.exception.CannotReplicateException;
-import io.microraft.exception.IndeterminateStateException;
-import io.microraft.exception.NotLeaderException;
-import io.microraft.exception.RaftException;
 import io.microraft.model.message.RaftMessage;
 import io.microraft.report.RaftGroupMembers;
 import io.microraft.report.RaftNodeReport;
@@ -34,8 +30,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -48,12 +42,8 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.UUID;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -82,16 +72,9 @@ public final class RaftVerticle extends VerticleBase {
   static final String STREAM = "center.raft.stream";
 
   private static final Logger log = LoggerFactory.getLogger(RaftVerticle.class);
-  private static final String GROUP_MAP = "center.raft";
-  private static final String GROUP_KEY = "group";
-  private static final String BOOTSTRAP_LOCK = "center.raft.bootstrap";
   private static final long TICK_MS = 250;
-  /** The code of a forward the addressed node refused because it does not lead (nothing was replicated). */
-  private static final String NOT_LEADER = "not-leader";
-  private static final long FORWARD_TIMEOUT_MS = 10_000;
   private static final int CATCH_UP_BATCH = 5_000;
   private static final int APPLIED_LOG_ENTRIES = 20_000;
-  /** A learner this far behind the leader's commit index is not promoted yet. */
 
   private enum Mode { JOINING, MEMBER, GATEWAY }
 
@@ -110,40 +93,17 @@ public final class RaftVerticle extends VerticleBase {
   private final ControlPolicy policy;
   private final ControlSnapshot initial;
 
-  /** A proposal waiting for a leader to be known again, until {@code waitUntil} (nanoTime). */
-  private record AwaitingLeader(Message<Command> message, long waitUntil) {
-  }
-
-  /** A proposal forwarded to {@code leader}, waiting for its answer. */
-  private record Forwarded(String leader, Message<Command> message) {
-  }
-
-  /** A reply that waits until its entry is persisted (or, for forwarded results, applied here). */
-  private record Waiter(Runnable done, java.util.function.Consumer<ControlException> failed, long sinceNanos) {
-  }
-
-  private final NavigableMap<Long, List<Waiter>> awaitingPersistence = new TreeMap<>();
-  private final NavigableMap<Long, List<Waiter>> awaitingApply = new TreeMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final DeliveryOptions local = new DeliveryOptions().setLocalOnly(true);
   private final EventBusTransport.Metrics transportMetrics = new EventBusTransport.Metrics();
   private GroupUpkeep upkeep;
   private final Map<String, Long> nodeAbsentSince = new HashMap<>();
   private final List<AppliedLog.Entry> streamOut = new ArrayList<>();
-  /** The most recently applied entries, so a forwarded proposal is answered with this node's events. */
-  private final Map<Long, Applied> recentlyApplied = new java.util.LinkedHashMap<>(1024, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<Long, Applied> eldest) {
-      return size() > 4096;
-    }
-  };
-  /** Proposals forwarded to a leader and not answered yet, by a local id. */
-  private final Map<Long, Forwarded> forwarded = new HashMap<>();
-  /** Proposals that came while the leader changed hands; retried as soon as a leader is known. */
-  private final List<AwaitingLeader> awaitingLeader = new ArrayList<>();
+  private final ReplyWaiters waiters = new ReplyWaiters();
+  private Proposals proposals;
+  private GroupFormation formation;
   /** When this node last knew a leader (nanoTime; 0: never). */
   private long leaderKnownNanos;
-  private long forwardIds;
   private ControlState state;
   private ControlStateMachine machine;
   private AppliedLog appliedLog;
@@ -155,7 +115,6 @@ public final class RaftVerticle extends VerticleBase {
   private RaftNodeReport report;
   private MessageConsumer<Buffer> streamConsumer;
   private volatile NodeStatus status;
-  private long persistedIndex;
   private long persistedSeq;
   private long leaderChanges;
   private String lastLeader;
@@ -169,7 +128,6 @@ public final class RaftVerticle extends VerticleBase {
   private boolean recovering;
   private boolean stopping;
   private long lastLeaderContactNanos;
-  private long lastWaitLogNanos;
   private long streamedBytes;
   private io.vertx.core.spi.cluster.ClusterManager clusterManager;
   /** The leader's cluster-manager node and the term it leads, to notice at once when it is gone. */
@@ -196,7 +154,7 @@ public final class RaftVerticle extends VerticleBase {
   private List<MessageConsumer<?>> registerEndpointConsumers() {
     var bus = vertx.eventBus();
     endpointConsumers.add(bus.<Buffer>consumer(PeerAddresses.raft(endpoint), skippingWarmUps(this::onRaftMessage)));
-    endpointConsumers.add(bus.<Buffer>consumer(PeerAddresses.forward(endpoint), skippingWarmUps(this::onForward)));
+    endpointConsumers.add(bus.<Buffer>consumer(PeerAddresses.forward(endpoint), skippingWarmUps(m -> proposals.onForward(m))));
     endpointConsumers.add(bus.<JsonObject>consumer(PeerAddresses.catchUp(endpoint), skippingWarmUps(this::onCatchUp)));
     endpointConsumers.add(bus.<JsonObject>consumer(PeerAddresses.enlist(endpoint), skippingWarmUps(this::onEnlist)));
     endpointConsumers.add(bus.<JsonObject>consumer(PeerAddresses.leave(endpoint), skippingWarmUps(this::onLeave)));
@@ -216,7 +174,10 @@ public final class RaftVerticle extends VerticleBase {
     upkeep = new GroupUpkeep(cluster.voters(), cluster.learners(), TimeUnit.SECONDS.toNanos(cluster.voterGraceSec()));
     status = new NodeStatus(nodeId, "NONE", 0, null, 0, 0, 0, state.seq(), persistedSeq, endpoint, null, 0);
     var bus = vertx.eventBus();
-    consumers.add(bus.<Command>localConsumer(ControlClient.PROPOSE, this::onPropose));
+    formation = new GroupFormation(cluster, presence, System::currentTimeMillis);
+    proposals = new Proposals(context, new Leadership(), waiters, state::index,
+        TimeUnit.SECONDS.toNanos(2L * config.heartbeatTimeoutSec()));
+    consumers.add(bus.<Command>localConsumer(ControlClient.PROPOSE, proposals::onPropose));
     consumers.add(bus.<ControlClient.Query>localConsumer(ControlClient.QUERY, this::onQuery));
     consumers.add(bus.<PersistedEvents>localConsumer(ControlClient.PERSISTED, m -> onPersisted(m.body())));
     if (cluster.enabled()) {
@@ -246,10 +207,9 @@ public final class RaftVerticle extends VerticleBase {
     stopping = true;
     Future<Void> leaving = mode == Mode.MEMBER && cluster.enabled() ? leaveGroup() : Future.succeededFuture();
     return leaving.compose(v -> {
-      ControlException shuttingDown = new ControlException(503, "shutting-down", "the node is shutting down; retry");
-      failAll(shuttingDown);
-      awaitingLeader.forEach(a -> a.message().fail(shuttingDown.status(), ControlClient.encodeFailure(shuttingDown)));
-      awaitingLeader.clear();
+      ControlException shuttingDown = ControlFailures.shuttingDown();
+      waiters.failAll(shuttingDown);
+      proposals.refuseAwaiting(shuttingDown);
       if (raftNode == null) return Future.succeededFuture();
       return Future.fromCompletionStage(raftNode.terminate(), context).otherwiseEmpty();
     });
@@ -318,7 +278,7 @@ public final class RaftVerticle extends VerticleBase {
 
   private void onApplied(long previousIndex, Command command, Applied applied) {
     appliedLog.add(new AppliedLog.Entry(previousIndex, applied.index(), command));
-    recentlyApplied.put(applied.index(), applied);
+    proposals.applied(applied);
     vertx.eventBus().publish(ControlClient.APPLIED, applied, local);
     if (isLeader() && cluster.enabled()) {
       if (streamOut.isEmpty()) context.runOnContext(v -> flushStream());
@@ -332,15 +292,15 @@ public final class RaftVerticle extends VerticleBase {
         if (e != null) log.warn("first snapshot of the group not taken: {}", e.toString());
       }));
     }
-    releaseApplied();
+    waiters.applied(state.index());
   }
 
   private void onRestored(ControlSnapshot snapshot) {
     appliedLog.clear();
-    recentlyApplied.clear();
+    proposals.restored();
     log.info("state restored from a snapshot at index {} (seq {})", snapshot.index(), snapshot.seq());
     vertx.eventBus().publish(ControlClient.RESTORED, snapshot, local);
-    releaseApplied();
+    waiters.applied(state.index());
   }
 
   private void flushStream() {
@@ -351,84 +311,49 @@ public final class RaftVerticle extends VerticleBase {
     vertx.eventBus().publish(STREAM, frame);
   }
 
+  private void onPersisted(PersistedEvents persisted) {
+    persistedSeq = Math.max(persistedSeq, persisted.seq());
+    waiters.persisted(persisted.index());
+  }
+
   // ---- proposals ----------------------------------------------------------------------------
 
-  private void onPropose(Message<Command> message) {
-    propose(message, System.nanoTime() + leaderWaitNanos());
-  }
-
-  /**
-   * Replicates {@code message} here when this node leads, else forwards it to the leader. When no
-   * leader is known, or the one it was sent to no longer leads, and one was known moments ago (a
-   * hand-over or a change of members is under way), it waits for the next until {@code waitUntil}
-   * rather than refuse; a node that has not known a leader for longer refuses at once.
-   */
-  private void propose(Message<Command> message, long waitUntil) {
-    boolean committedOnly = ControlClient.ACK_COMMITTED.equals(message.headers().get(ControlClient.ACK_HEADER));
-    if (mode == Mode.MEMBER && (!cluster.enabled() || isLeader())) {
-      replicate(message.body(), committedOnly, applied -> message.reply(applied, local),
-          e -> refuseOrAwaitLeader(message, waitUntil, e));
-      return;
+  /** This node's place in the group, as {@link Proposals} sees it. */
+  private final class Leadership implements Proposals.Leadership {
+    @Override
+    public boolean replicatesHere() {
+      return mode == Mode.MEMBER && (!cluster.enabled() || isLeader());
     }
-    String leader = currentLeader();
-    if (leader == null) {
-      awaitLeaderOrRefuse(message, waitUntil);
-      return;
-    }
-    Buffer frame = Frames.forward(committedOnly, CommandCodec.encode(message.body()));
-    long id = ++forwardIds;
-    forwarded.put(id, new Forwarded(leader, message));
-    vertx.eventBus().<Buffer>request(PeerAddresses.forward(leader), frame,
-            new DeliveryOptions().setSendTimeout(FORWARD_TIMEOUT_MS))
-        .onComplete(ar -> {
-          if (forwarded.remove(id) == null) return;
-          if (ar.failed()) {
-            refuseOrAwaitLeader(message, waitUntil, forwardFailure(ar.cause()));
-            return;
-          }
-          Message<Buffer> reply = ar.result();
-          long index = Frames.resultIndex(reply.body());
-          JsonObject result = new JsonObject(Frames.resultReply(reply.body()));
-          whenApplied(index, () -> {
-            Applied here = recentlyApplied.get(index);
-            message.reply(new Applied(index, here == null ? List.of() : here.events(), result), local);
-          });
-        });
-  }
 
-  /** Fails {@code message} with {@code e}, unless {@code e} says the node asked does not lead: nothing was replicated then. */
-  private void refuseOrAwaitLeader(Message<Command> message, long waitUntil, ControlException e) {
-    if (NOT_LEADER.equals(e.code())) {
-      awaitLeaderOrRefuse(message, waitUntil);
-    } else {
-      message.fail(e.status(), ControlClient.encodeFailure(e));
+    @Override
+    public boolean leads() {
+      return isLeader();
     }
-  }
 
-  private void awaitLeaderOrRefuse(Message<Command> message, long waitUntil) {
-    long now = System.nanoTime();
-    if (!stopping && now < waitUntil && !leaderLost() && leaderKnownNanos != 0
-        && now - leaderKnownNanos < leaderWaitNanos()) {
-      awaitingLeader.add(new AwaitingLeader(message, waitUntil));
-      return;
+    @Override
+    public String leader() {
+      return currentLeader();
     }
-    ControlException e = noLeader();
-    message.fail(e.status(), ControlClient.encodeFailure(e));
-  }
 
-  /** Sends on the proposals waiting for a leader once one is known; refuses those whose wait is over. */
-  private void releaseAwaitingLeader() {
-    if (awaitingLeader.isEmpty()) return;
-    boolean known = (mode == Mode.MEMBER && isLeader()) || currentLeader() != null;
-    long now = System.nanoTime();
-    List<AwaitingLeader> waiting = List.copyOf(awaitingLeader);
-    awaitingLeader.clear();
-    for (AwaitingLeader a : waiting) {
-      if (known || now >= a.waitUntil() || leaderLost()) {
-        propose(a.message(), a.waitUntil());
-      } else {
-        awaitingLeader.add(a);
-      }
+    @Override
+    public boolean leaderLost() {
+      return RaftVerticle.this.leaderLost();
+    }
+
+    @Override
+    public boolean leaderExpected(long nowNanos) {
+      return !stopping && !RaftVerticle.this.leaderLost() && leaderKnownNanos != 0
+          && nowNanos - leaderKnownNanos < TimeUnit.SECONDS.toNanos(2L * config.heartbeatTimeoutSec());
+    }
+
+    @Override
+    public RaftNode raftNode() {
+      return raftNode;
+    }
+
+    @Override
+    public void failedInside(Throwable error) {
+      recoverFromInternalFailure(error);
     }
   }
 
@@ -443,144 +368,6 @@ public final class RaftVerticle extends VerticleBase {
       case GATEWAY -> System.nanoTime() - lastLeaderContactNanos > TimeUnit.MILLISECONDS.toNanos(timeoutMs);
       default -> true;
     };
-  }
-
-  /** How long a proposal waits for a leader, and how recently one must have been known for it to wait. */
-  private long leaderWaitNanos() {
-    return TimeUnit.SECONDS.toNanos(2L * config.heartbeatTimeoutSec());
-  }
-
-  /**
-   * Proposals forwarded to a leader that is no longer the leader may never be answered (a killed
-   * node drops them): their callers learn at once that the outcome is unknown.
-   */
-  private void failForwardedTo(String formerLeader) {
-    var it = forwarded.values().iterator();
-    while (it.hasNext()) {
-      Forwarded f = it.next();
-      if (!f.leader().equals(formerLeader)) continue;
-      it.remove();
-      ControlException e = new ControlException(504, "indeterminate",
-          "the leader changed before answering; the outcome is unknown, retry with the same idempotency key");
-      f.message().fail(e.status(), ControlClient.encodeFailure(e));
-    }
-  }
-
-  /** A proposal forwarded by another node: replicate it here, the leader. */
-  private void onForward(Message<Buffer> message) {
-    if (!isLeader()) {
-      ControlException e = new ControlException(503, NOT_LEADER, "this node no longer leads the Raft group; retry");
-      message.fail(e.status(), ControlClient.encodeFailure(e));
-      return;
-    }
-    Command command;
-    try {
-      command = CommandCodec.decode(Frames.forwardCommand(message.body()));
-    } catch (RuntimeException e) {
-      message.fail(400, "400|bad-command|" + e.getMessage());
-      return;
-    }
-    replicate(command, Frames.forwardCommittedOnly(message.body()),
-        applied -> message.reply(Frames.result(applied.index(), applied.reply().encode())),
-        e -> message.fail(e.status(), ControlClient.encodeFailure(e)));
-  }
-
-  private void replicate(Command command, boolean committedOnly, java.util.function.Consumer<Applied> done,
-                         java.util.function.Consumer<ControlException> failed) {
-    raftNode.<Applied>replicate(command).whenComplete((ordered, error) -> context.runOnContext(v -> {
-      if (error != null) {
-        if (internalFailure(error)) recoverFromInternalFailure(error);
-        failed.accept(translate(error));
-        return;
-      }
-      Applied applied = ordered.getResult();
-      if (applied == null) {
-        failed.accept(new ControlException(503, "no-leader", "leadership is changing; retry"));
-      } else if (committedOnly || applied.index() <= persistedIndex) {
-        done.accept(applied);
-      } else {
-        awaitingPersistence.computeIfAbsent(applied.index(), k -> new ArrayList<>(1))
-            .add(new Waiter(() -> done.accept(applied), failed, System.nanoTime()));
-      }
-    }));
-  }
-
-  private void whenApplied(long index, Runnable done) {
-    if (state.index() >= index) {
-      done.run();
-    } else {
-      awaitingApply.computeIfAbsent(index, k -> new ArrayList<>(1)).add(new Waiter(done, e -> done.run(), System.nanoTime()));
-    }
-  }
-
-  private void releaseApplied() {
-    if (awaitingApply.isEmpty()) return;
-    var done = awaitingApply.headMap(state.index(), true);
-    for (List<Waiter> list : done.values()) list.forEach(w -> w.done().run());
-    done.clear();
-  }
-
-  private void onPersisted(PersistedEvents persisted) {
-    persistedIndex = Math.max(persistedIndex, persisted.index());
-    persistedSeq = Math.max(persistedSeq, persisted.seq());
-    var done = awaitingPersistence.headMap(persistedIndex, true);
-    if (done.isEmpty()) return;
-    for (List<Waiter> list : done.values()) list.forEach(w -> w.done().run());
-    done.clear();
-  }
-
-  private void failAll(ControlException e) {
-    for (List<Waiter> list : awaitingPersistence.values()) list.forEach(w -> w.failed().accept(e));
-    awaitingPersistence.clear();
-    for (List<Waiter> list : awaitingApply.values()) list.forEach(w -> w.done().run());
-    awaitingApply.clear();
-  }
-
-  private static ControlException noLeader() {
-    return new ControlException(503, "no-leader", "the cluster has no Raft leader right now; retry");
-  }
-
-  private static ControlException forwardFailure(Throwable t) {
-    if (t instanceof ReplyException re) {
-      if (re.failureType() == ReplyFailure.TIMEOUT) {
-        return new ControlException(504, "indeterminate",
-            "the leader did not answer in time; the outcome is unknown, retry with the same idempotency key");
-      }
-      if (re.failureType() == ReplyFailure.NO_HANDLERS) {
-        return new ControlException(503, NOT_LEADER, "the leader it was sent to is gone; retry");
-      }
-      String msg = re.getMessage() == null ? "" : re.getMessage();
-      String[] parts = msg.split("\\|", 3);
-      if (parts.length == 3) return new ControlException(re.failureCode(), parts[1], parts[2]);
-      return new ControlException(503, "no-leader", msg);
-    }
-    return new ControlException(503, "no-leader", String.valueOf(t.getMessage()));
-  }
-
-  private static ControlException translate(Throwable error) {
-    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-    if (cause instanceof NotLeaderException) {
-      return new ControlException(503, NOT_LEADER, "this node is not the Raft leader; retry");
-    }
-    if (cause instanceof CannotReplicateException) {
-      return new ControlException(503, "overloaded", "too many commands are waiting to be committed; retry");
-    }
-    if (cause instanceof IndeterminateStateException) {
-      return new ControlException(504, "indeterminate",
-          "leadership changed before the command was known to be committed; retry with the same idempotency key");
-    }
-    if (internalFailure(cause)) {
-      // the command may be in the leader's log already: it can still commit
-      return new ControlException(504, "indeterminate",
-          "the Raft leader failed while replicating; the outcome is unknown, retry with the same idempotency key");
-    }
-    return new ControlException(500, "internal", String.valueOf(cause));
-  }
-
-  /** A failure MicroRaft reports of itself (its base exception), not one of a command or a role. */
-  private static boolean internalFailure(Throwable error) {
-    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-    return cause.getClass() == RaftException.class;
   }
 
   /**
@@ -653,52 +440,15 @@ public final class RaftVerticle extends VerticleBase {
         }
       }
     }
-    expireWaiters(now);
+    waiters.expire(now);
     refreshStatus();
-    releaseAwaitingLeader();
-  }
-
-  /** Forwarded results whose entry never reached this node (it fell behind) are answered anyway. */
-  private void expireWaiters(long now) {
-    if (awaitingApply.isEmpty()) return;
-    var it = awaitingApply.entrySet().iterator();
-    while (it.hasNext()) {
-      var e = it.next();
-      if (now - e.getValue().get(0).sinceNanos() < TimeUnit.SECONDS.toNanos(5)) continue;
-      e.getValue().forEach(w -> w.done().run());
-      it.remove();
-    }
+    proposals.releaseAwaitingLeader();
   }
 
   private void join(long now) {
     if (bootstrapping) return;
     bootstrapping = true;
-    var shared = vertx.sharedData();
-    shared.<String, JsonObject>getAsyncMap(GROUP_MAP)
-        .compose(map -> map.get(GROUP_KEY).compose(record -> {
-          // A node named in the group record joins as a member, even if the others started first.
-          if (record != null && listed(record) && groupAlive(record, System.nanoTime())) {
-            return Future.succeededFuture(record);
-          }
-          String live = liveGroup(System.nanoTime());
-          if (live != null) return Future.succeededFuture(new JsonObject().put("id", live));
-          List<JsonObject> alive = presence.alive(System.nanoTime());
-          if (alive.size() < cluster.bootstrapExpect()) {
-            if (now - lastWaitLogNanos > TimeUnit.SECONDS.toNanos(10)) {
-              lastWaitLogNanos = now;
-              log.info("waiting for {} nodes to form the Raft group; {} present", cluster.bootstrapExpect(), alive.size());
-            }
-            return Future.<JsonObject>succeededFuture(null);
-          }
-          return shared.getLockWithTimeout(BOOTSTRAP_LOCK, 5_000).compose(lock -> map.get(GROUP_KEY)
-              .compose(existing -> {
-                if (existing != null && groupAlive(existing, System.nanoTime())) return Future.succeededFuture(existing);
-                JsonObject formed = formGroup(presence.alive(System.nanoTime()));
-                if (formed == null) return Future.<JsonObject>succeededFuture(null);
-                return map.put(GROUP_KEY, formed).map(formed);
-              })
-              .onComplete(ar -> lock.release()));
-        }))
+    formation.find(vertx.sharedData(), endpoint, now)
         .onComplete(ar -> {
           bootstrapping = false;
           if (ar.failed()) {
@@ -707,53 +457,6 @@ public final class RaftVerticle extends VerticleBase {
             adopt(ar.result());
           }
         });
-  }
-
-  private boolean listed(JsonObject record) {
-    return record.getJsonArray("voters", new JsonArray()).contains(endpoint)
-        || record.getJsonArray("learners", new JsonArray()).contains(endpoint);
-  }
-
-  /** The group a voter or learner heard from recently belongs to, or null. */
-  private String liveGroup(long now) {
-    for (JsonObject info : presence.alive(now)) {
-      String kind = info.getString("member");
-      if (info.getString("group") != null && ("voter".equals(kind) || "learner".equals(kind))
-          && !endpoint.equals(info.getString("endpoint"))) {
-        return info.getString("group");
-      }
-    }
-    return null;
-  }
-
-  /** A group is alive while a member reports it, or for a short while after it was formed. */
-  private boolean groupAlive(JsonObject record, long now) {
-    if (System.currentTimeMillis() - record.getLong("formedAt", 0L) < 15_000) return true;
-    for (JsonObject info : presence.alive(now)) {
-      String kind = info.getString("member");
-      if (record.getString("id").equals(info.getString("group")) && ("voter".equals(kind) || "learner".equals(kind))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private JsonObject formGroup(List<JsonObject> alive) {
-    List<String> candidates = new ArrayList<>();
-    for (JsonObject info : alive) {
-      if ("joining".equals(info.getString("member"))) candidates.add(info.getString("endpoint"));
-    }
-    if (candidates.size() < cluster.bootstrapExpect()) return null;
-    candidates.sort(Comparator.naturalOrder());
-    int voters = Math.min(cluster.voters(), candidates.size());
-    int learners = Math.min(cluster.learners(), candidates.size() - voters);
-    JsonObject record = new JsonObject().put("id", UUID.randomUUID().toString())
-        .put("voters", new JsonArray(candidates.subList(0, voters)))
-        .put("learners", new JsonArray(candidates.subList(voters, voters + learners)))
-        .put("formedAt", System.currentTimeMillis());
-    log.info("forming a new Raft group {}: voters {}, learners {}", record.getString("id"),
-        record.getJsonArray("voters"), record.getJsonArray("learners"));
-    return record;
   }
 
   private void adopt(JsonObject record) {
@@ -1129,10 +832,10 @@ public final class RaftVerticle extends VerticleBase {
       if (e.previous() != state.index()) return false;
       Applied applied = machine.apply(e.index(), e.command());
       appliedLog.add(e);
-      recentlyApplied.put(applied.index(), applied);
+      proposals.applied(applied);
       vertx.eventBus().publish(ControlClient.APPLIED, applied, local);
     }
-    releaseApplied();
+    waiters.applied(state.index());
     return true;
   }
 
@@ -1329,12 +1032,12 @@ public final class RaftVerticle extends VerticleBase {
     }
     if (!Objects.equals(leader, lastLeader)) {
       if (leader != null) leaderChanges++;
-      if (lastLeader != null && !forwarded.isEmpty()) failForwardedTo(lastLeader);
+      if (lastLeader != null) proposals.failForwardedTo(lastLeader);
       lastLeader = leader;
     }
     NodeStatus previous = status;
     if (leader != null) leaderKnownNanos = System.nanoTime();
-    status = new NodeStatus(nodeId, role, term, leader, commit, state.index(), persistedIndex, state.seq(),
+    status = new NodeStatus(nodeId, role, term, leader, commit, state.index(), waiters.persistedIndex(), state.seq(),
         persistedSeq, endpoint, group, leaderChanges);
     if (!status.role().equals(previous.role()) || status.term() != previous.term()
         || !Objects.equals(status.leader(), previous.leader())) {
@@ -1346,6 +1049,6 @@ public final class RaftVerticle extends VerticleBase {
   private void onReport(RaftNodeReport report) {
     this.report = report;
     refreshStatus();
-    if (!awaitingLeader.isEmpty()) context.runOnContext(v -> releaseAwaitingLeader());
+    if (proposals.anyAwaitingLeader()) context.runOnContext(v -> proposals.releaseAwaitingLeader());
   }
 }
