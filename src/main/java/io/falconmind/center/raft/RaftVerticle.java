@@ -156,8 +156,7 @@ public final class RaftVerticle extends VerticleBase {
     status = new NodeStatus(nodeId, "NONE", 0, null, 0, 0, 0, state.seq(), persistedSeq, member.endpoint, null, 0);
     var bus = vertx.eventBus();
     formation = new GroupFormation(cluster, presence, System::currentTimeMillis);
-    proposals = new Proposals(context, new Leadership(), waiters, state::index,
-        TimeUnit.SECONDS.toNanos(2L * config.heartbeatTimeoutSec()));
+    proposals = new Proposals(context, new Leadership(), waiters, state::index, leaderWaitNanos());
     consumers.add(bus.<Command>localConsumer(ControlClient.PROPOSE, proposals::onPropose));
     consumers.add(bus.<ControlClient.Query>localConsumer(ControlClient.QUERY, this::onQuery));
     consumers.add(bus.<PersistedEvents>localConsumer(ControlClient.PERSISTED, m -> onPersisted(m.body())));
@@ -275,6 +274,11 @@ public final class RaftVerticle extends VerticleBase {
 
   // ---- proposals ----------------------------------------------------------------------------
 
+  /** How long a proposal waits for a leader, and how recently one must have been known for it to wait. */
+  private long leaderWaitNanos() {
+    return TimeUnit.SECONDS.toNanos(2L * config.heartbeatTimeoutSec());
+  }
+
   /** This node's place in the group, as {@link Proposals} sees it. */
   private final class Leadership implements Proposals.Leadership {
     @Override
@@ -300,7 +304,7 @@ public final class RaftVerticle extends VerticleBase {
     @Override
     public boolean leaderExpected(long nowNanos) {
       return !stopping && !member.leaderLost(nowNanos) && leaderKnownNanos != 0
-          && nowNanos - leaderKnownNanos < TimeUnit.SECONDS.toNanos(2L * config.heartbeatTimeoutSec());
+          && nowNanos - leaderKnownNanos < leaderWaitNanos();
     }
 
     @Override
