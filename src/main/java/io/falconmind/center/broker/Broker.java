@@ -87,9 +87,7 @@ public final class Broker {
   public void start() {
     storeWrites = new StoreWrites(vertx.getOrCreateContext(), () -> cluster);
     timers.add(vertx.setPeriodic(SWEEP_MS, id -> expireSessions(System.currentTimeMillis())));
-    if (config.sysIntervalSec() > 0) {
-      timers.add(vertx.setPeriodic(config.sysIntervalSec() * 1000L, id -> publishSys()));
-    }
+    if (config.sysIntervalSec() > 0) timers.add(vertx.setPeriodic(config.sysIntervalSec() * 1000L, id -> publishSys()));
   }
 
   public void stop() {
@@ -395,6 +393,7 @@ public final class Broker {
       s.releaseHeld(now - HOLD_MAX_MS);
       if (s.takeChangedWhileAway()) store(s);
       if (!s.expired(now)) continue;
+      stats.sessionExpired();
       end(s);
       Publication will = wills.take(s.clientId());
       if (will != null) publish(will);
@@ -588,7 +587,7 @@ public final class Broker {
   }
 
   private void publishSys() {
-    stats.sysTopics(sessions.size(), tree.size(), retained.size()).forEach(this::publishLocally);
+    stats.sysTopics(sessions.values(), tree.size(), retained.size(), System.currentTimeMillis()).forEach(this::publishLocally);
   }
 
   /** For logs: a one-line summary. */

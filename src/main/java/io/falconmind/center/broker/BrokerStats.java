@@ -4,6 +4,7 @@ import io.netty.handler.codec.mqtt.MqttProperties;
 import io.vertx.core.buffer.Buffer;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,7 +13,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The broker's counters of one node, for the {@code $SYS/broker/...} topics and the metrics.
- * Thread-safe.
+ * The counters are thread-safe; {@link #sysTopics} is called by the one timer that publishes them.
  */
 public final class BrokerStats {
 
@@ -27,6 +28,16 @@ public final class BrokerStats {
   final LongAdder refusedConnections = new LongAdder();
   final LongAdder publishersPaused = new LongAdder();
   final LongAdder heldBack = new LongAdder();
+  final LongAdder connects = new LongAdder();
+  final AtomicLong maximumConnected = new AtomicLong();
+  final LongAdder sessionsExpired = new LongAdder();
+  private long heapPeak;
+  private final LoadAverage receivedLoad = new LoadAverage(startedAt);
+  private final LoadAverage sentLoad = new LoadAverage(startedAt);
+  private final LoadAverage bytesReceivedLoad = new LoadAverage(startedAt);
+  private final LoadAverage bytesSentLoad = new LoadAverage(startedAt);
+  private final LoadAverage connectsLoad = new LoadAverage(startedAt);
+  private final LoadAverage droppedLoad = new LoadAverage(startedAt);
 
   public void dropped() {
     dropped.increment();
@@ -46,8 +57,18 @@ public final class BrokerStats {
     bytesSent.add(bytes);
   }
 
+  /** A client connected (+1) or its connection ended (-1). */
   public void connected(int delta) {
-    connected.addAndGet(delta);
+    long now = connected.addAndGet(delta);
+    if (delta > 0) {
+      connects.increment();
+      maximumConnected.accumulateAndGet(now, Math::max);
+    }
+  }
+
+  /** A session ended because its expiry passed while its client was away. */
+  void sessionExpired() {
+    sessionsExpired.increment();
   }
 
   public void refused() {
@@ -88,29 +109,66 @@ public final class BrokerStats {
     return dropped.sum();
   }
 
-  /** The retained {@code $SYS/broker/...} statistics topics of this node as they stand now. */
-  List<Publication> sysTopics(int sessions, int subscriptions, int retained) {
-    long now = System.currentTimeMillis();
+  /**
+   * The retained {@code $SYS/broker/...} statistics topics of this node at {@code now} (epoch ms),
+   * with the names MQTT brokers commonly use. Moves the {@code load/...} averages on: call from
+   * the one timer that publishes them, once per interval.
+   */
+  List<Publication> sysTopics(Collection<BrokerSession> sessions, int subscriptions, int retained, long now) {
+    long queued = 0;
+    long inFlight = 0;
+    for (BrokerSession s : sessions) {
+      queued += s.queued();
+      inFlight += s.inFlightCount();
+    }
+    Runtime jvm = Runtime.getRuntime();
+    long heap = jvm.totalMemory() - jvm.freeMemory();
+    heapPeak = Math.max(heapPeak, heap);
     Map<String, Object> values = new LinkedHashMap<>();
     values.put("version", "FalconMind Cluster Center");
     values.put("uptime", (now - startedAt) / 1000 + " seconds");
-    values.put("clients/connected", connected.get());
-    values.put("clients/total", sessions);
+    long online = connected.get();
+    values.put("clients/connected", online);
+    values.put("clients/disconnected", Math.max(0, sessions.size() - online));
+    values.put("clients/total", sessions.size());
+    values.put("clients/maximum", maximumConnected.get());
+    values.put("clients/expired", sessionsExpired.sum());
     values.put("messages/received", received.sum());
     values.put("messages/sent", sent.sum());
     values.put("messages/dropped", dropped.sum());
     values.put("messages/expired", expired.sum());
+    values.put("messages/inflight", inFlight);
+    values.put("messages/stored", queued + inFlight + retained);
     values.put("bytes/received", bytesReceived.sum());
     values.put("bytes/sent", bytesSent.sum());
     values.put("subscriptions/count", subscriptions);
     values.put("retained messages/count", retained);
+    values.put("heap/current", heap);
+    values.put("heap/maximum", heapPeak);
     values.put("connections/refused", refusedConnections.sum());
     values.put("publishers/paused", publishersPaused.sum());
     values.put("publishers/held", heldBack.sum());
+    load(values, "messages/received", receivedLoad, received.sum(), now);
+    load(values, "messages/sent", sentLoad, sent.sum(), now);
+    load(values, "bytes/received", bytesReceivedLoad, bytesReceived.sum(), now);
+    load(values, "bytes/sent", bytesSentLoad, bytesSent.sum(), now);
+    load(values, "connections", connectsLoad, connects.sum(), now);
+    load(values, "publish/dropped", droppedLoad, dropped.sum(), now);
     List<Publication> topics = new ArrayList<>(values.size());
     values.forEach((name, value) -> topics.add(new Publication("$SYS/broker/" + name,
         Buffer.buffer(String.valueOf(value)), 0, true,
         MqttProperties.NO_PROPERTIES, 0, null)));
     return topics;
+  }
+
+  private static void load(Map<String, Object> values, String name, LoadAverage load, long total, long now) {
+    load.update(total, now);
+    values.put("load/" + name + "/1min", perMinute(load.oneMinute()));
+    values.put("load/" + name + "/5min", perMinute(load.fiveMinutes()));
+    values.put("load/" + name + "/15min", perMinute(load.fifteenMinutes()));
+  }
+
+  private static String perMinute(double value) {
+    return String.format(java.util.Locale.ROOT, "%.2f", value);
   }
 }

@@ -197,6 +197,35 @@ class BrokerProtocolIT {
     }
   }
 
+  /**
+   * The node's statistics topics under the names MQTT brokers commonly use, every
+   * {@code mqtt.sysIntervalSec} (1 s here): counts, what the node holds, and the load as moving
+   * averages per minute.
+   */
+  @Test
+  void statisticsTopicsCountClientsMessagesAndTheLoad() {
+    Mqtt5BlockingClient watcher = v5connected("sys-watcher");
+    var sysGot = watcher.publishes(MqttGlobalPublishFilter.ALL);
+    watcher.subscribeWith().topicFilter("$SYS/broker/#").qos(MqttQos.AT_MOST_ONCE).send();
+    Mqtt5BlockingClient pub = v5connected("sys-pub");
+    for (int i = 0; i < 50; i++) publish(pub, "sys-load/" + i, "x", MqttQos.AT_LEAST_ONCE, false);
+
+    List<String> names = List.of("clients/connected", "clients/disconnected", "clients/maximum", "clients/expired",
+        "messages/received", "messages/stored", "messages/inflight", "heap/current", "load/messages/received/1min",
+        "load/connections/1min", "load/connections/5min", "load/bytes/sent/15min", "load/publish/dropped/1min");
+    Map<String, String> latest = new java.util.HashMap<>();
+    Eventually.until(Duration.ofSeconds(10), "statistics after 50 publications", () -> {
+      next(sysGot, 200).ifPresent(p -> latest.put(p.getTopic().toString().substring("$SYS/broker/".length()), text(p)));
+      return latest;
+    }, m -> m.keySet().containsAll(names)
+        && Double.parseDouble(m.get("load/messages/received/1min")) > 0
+        && Long.parseLong(m.get("messages/received")) >= 50
+        && Long.parseLong(m.get("clients/maximum")) >= 2);
+
+    assertThat(Long.parseLong(latest.get("clients/connected"))).isGreaterThanOrEqualTo(2);
+    assertThat(Double.parseDouble(latest.get("load/connections/1min"))).isPositive();
+  }
+
   // ---- wills and sessions -------------------------------------------------------------------
 
   @Test
