@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * whether it is joining, a member of the group (voter or learner) or a gateway; the group; its
  * MicroRaft node with the latest report of it; and when it last heard from the leader. It answers
  * what the parts of the Raft verticle ask about leadership. Not thread-safe: lives on the Raft
- * verticle's context, and only that verticle changes it.
+ * verticle's context, and only that verticle and its parts change it.
  */
 final class LocalMember {
 
@@ -40,6 +40,8 @@ final class LocalMember {
   long leaderHeardAt = -1;
   /** When this gateway last heard from the leader: a stream frame or an answer (nanoTime). */
   long lastLeaderContactNanos;
+  /** When this node last knew a leader (nanoTime; 0: never). */
+  long leaderKnownNanos;
 
   LocalMember(String nodeId, boolean clustered, long heartbeatTimeoutMs, Presence presence) {
     this.nodeId = nodeId;
@@ -63,6 +65,11 @@ final class LocalMember {
 
   boolean isLeader() {
     return mode == Mode.MEMBER && report != null && report.getRole() == RaftRole.LEADER;
+  }
+
+  /** Whether proposals are replicated on this node: it is a standalone node's member, or the leader. */
+  boolean replicatesProposals() {
+    return mode == Mode.MEMBER && (!clustered || isLeader());
   }
 
   /** The current term as the latest report says; 0 before it. */

@@ -4,7 +4,6 @@ import io.falconmind.center.control.Applied;
 import io.falconmind.center.control.Command;
 import io.falconmind.center.control.ControlClient;
 import io.falconmind.center.control.ControlException;
-import io.microraft.RaftNode;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -17,6 +16,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -32,29 +32,6 @@ import java.util.function.LongSupplier;
  */
 final class Proposals {
 
-  /** What proposals need to know of this node's place in the group; answered on the Raft verticle's context. */
-  interface Leadership {
-    /** Whether proposals are replicated on this node: it is a standalone node's member, or the leader. */
-    boolean replicatesHere();
-
-    /** Whether this node is a member that leads its group. */
-    boolean leads();
-
-    /** The leader's endpoint as this node knows it, or null. */
-    String leader();
-
-    /** Whether this node lost contact with the leader, as opposed to seeing leadership change hands. */
-    boolean leaderLost();
-
-    /** Whether a proposal that finds no leader at {@code nowNanos} may wait for the next one. */
-    boolean leaderExpected(long nowNanos);
-
-    RaftNode raftNode();
-
-    /** MicroRaft failed inside this node's member while replicating. */
-    void failedInside(Throwable error);
-  }
-
   private static final long FORWARD_TIMEOUT_MS = 10_000;
   private static final int RECENTLY_APPLIED = 4096;
 
@@ -68,7 +45,9 @@ final class Proposals {
 
   private final Context context;
   private final EventBus bus;
-  private final Leadership leadership;
+  private final LocalMember member;
+  private final BooleanSupplier stopping;
+  private final Consumer<Throwable> failedInside;
   private final ReplyWaiters waiters;
   private final LongSupplier appliedIndex;
   private final long leaderWaitNanos;
@@ -88,16 +67,21 @@ final class Proposals {
 
   /**
    * @param appliedIndex    the index the control state on this node has applied
-   * @param leaderWaitNanos how long a proposal waits for a leader to be known again
+   * @param leaderWaitNanos how long a proposal waits for a leader to be known again, and how
+   *                        recently one must have been known for it to wait
+   * @param stopping        whether the node is stopping: a proposal no longer waits then
+   * @param failedInside    told when MicroRaft failed inside this node's member while replicating
    */
-  Proposals(Context context, Leadership leadership, ReplyWaiters waiters, LongSupplier appliedIndex,
-            long leaderWaitNanos) {
+  Proposals(Context context, LocalMember member, ReplyWaiters waiters, LongSupplier appliedIndex,
+            long leaderWaitNanos, BooleanSupplier stopping, Consumer<Throwable> failedInside) {
     this.context = context;
     this.bus = context.owner().eventBus();
-    this.leadership = leadership;
+    this.member = member;
     this.waiters = waiters;
     this.appliedIndex = appliedIndex;
     this.leaderWaitNanos = leaderWaitNanos;
+    this.stopping = stopping;
+    this.failedInside = failedInside;
   }
 
   /** A proposal of this node ({@link ControlClient#PROPOSE}). */
@@ -107,7 +91,7 @@ final class Proposals {
 
   /** A proposal forwarded by another node: replicated here while this node leads. */
   void onForward(Message<Buffer> message) {
-    if (!leadership.leads()) {
+    if (!member.isLeader()) {
       ControlException e = ControlFailures.notLeaderHere();
       message.fail(e.status(), ControlClient.encodeFailure(e));
       return;
@@ -141,12 +125,12 @@ final class Proposals {
   /** Sends on the proposals waiting for a leader once one is known; refuses those whose wait is over. */
   void releaseAwaitingLeader() {
     if (awaitingLeader.isEmpty()) return;
-    boolean known = leadership.leads() || leadership.leader() != null;
+    boolean known = member.isLeader() || member.currentLeader(System.nanoTime()) != null;
     long now = System.nanoTime();
     List<AwaitingLeader> waiting = List.copyOf(awaitingLeader);
     awaitingLeader.clear();
     for (AwaitingLeader a : waiting) {
-      if (known || now >= a.waitUntil() || leadership.leaderLost()) {
+      if (known || now >= a.waitUntil() || member.leaderLost(now)) {
         propose(a.message(), a.waitUntil());
       } else {
         awaitingLeader.add(a);
@@ -183,12 +167,12 @@ final class Proposals {
    */
   private void propose(Message<Command> message, long waitUntil) {
     boolean committedOnly = ControlClient.ACK_COMMITTED.equals(message.headers().get(ControlClient.ACK_HEADER));
-    if (leadership.replicatesHere()) {
+    if (member.replicatesProposals()) {
       replicate(message.body(), committedOnly, applied -> message.reply(applied, local),
           e -> refuseOrAwaitLeader(message, waitUntil, e));
       return;
     }
-    String leader = leadership.leader();
+    String leader = member.currentLeader(System.nanoTime());
     if (leader == null) {
       awaitLeaderOrRefuse(message, waitUntil);
       return;
@@ -228,7 +212,7 @@ final class Proposals {
 
   private void awaitLeaderOrRefuse(Message<Command> message, long waitUntil) {
     long now = System.nanoTime();
-    if (now < waitUntil && leadership.leaderExpected(now)) {
+    if (now < waitUntil && leaderExpected(now)) {
       awaitingLeader.add(new AwaitingLeader(message, waitUntil));
       return;
     }
@@ -236,10 +220,19 @@ final class Proposals {
     message.fail(e.status(), ControlClient.encodeFailure(e));
   }
 
+  /**
+   * Whether a proposal that finds no leader may wait for the next: leadership is changing hands
+   * (one was known moments ago) rather than lost, and the node is not stopping.
+   */
+  private boolean leaderExpected(long now) {
+    long known = member.leaderKnownNanos;
+    return !stopping.getAsBoolean() && !member.leaderLost(now) && known != 0 && now - known < leaderWaitNanos;
+  }
+
   private void replicate(Command command, boolean committedOnly, Consumer<Applied> done, Consumer<ControlException> failed) {
-    leadership.raftNode().<Applied>replicate(command).whenComplete((ordered, error) -> context.runOnContext(v -> {
+    member.raftNode.<Applied>replicate(command).whenComplete((ordered, error) -> context.runOnContext(v -> {
       if (error != null) {
-        if (ControlFailures.internal(error)) leadership.failedInside(error);
+        if (ControlFailures.internal(error)) failedInside.accept(error);
         failed.accept(ControlFailures.ofReplication(error));
         return;
       }

@@ -111,8 +111,6 @@ public final class RaftVerticle extends VerticleBase {
   private LeaderWatch watch;
   private io.vertx.core.spi.cluster.ClusterManager clusterManager;
   private volatile NodeStatus status;
-  /** When this node last knew a leader (nanoTime; 0: never). */
-  private long leaderKnownNanos;
   private long persistedSeq;
   private long leaderChanges;
   private String lastLeader;
@@ -156,7 +154,9 @@ public final class RaftVerticle extends VerticleBase {
     status = new NodeStatus(nodeId, "NONE", 0, null, 0, 0, 0, state.seq(), persistedSeq, member.endpoint, null, 0);
     var bus = vertx.eventBus();
     formation = new GroupFormation(cluster, presence, System::currentTimeMillis);
-    proposals = new Proposals(context, new Leadership(), waiters, state::index, leaderWaitNanos());
+    // a proposal waits for a leader at most twice the heartbeat timeout
+    proposals = new Proposals(context, member, waiters, state::index, TimeUnit.SECONDS.toNanos(2L * config.heartbeatTimeoutSec()),
+        () -> stopping, e -> membership.recoverFromInternalFailure(e));
     consumers.add(bus.<Command>localConsumer(ControlClient.PROPOSE, proposals::onPropose));
     consumers.add(bus.<ControlClient.Query>localConsumer(ControlClient.QUERY, this::onQuery));
     consumers.add(bus.<PersistedEvents>localConsumer(ControlClient.PERSISTED, m -> onPersisted(m.body())));
@@ -270,52 +270,6 @@ public final class RaftVerticle extends VerticleBase {
   private void onPersisted(PersistedEvents persisted) {
     persistedSeq = Math.max(persistedSeq, persisted.seq());
     waiters.persisted(persisted.index());
-  }
-
-  // ---- proposals ----------------------------------------------------------------------------
-
-  /** How long a proposal waits for a leader, and how recently one must have been known for it to wait. */
-  private long leaderWaitNanos() {
-    return TimeUnit.SECONDS.toNanos(2L * config.heartbeatTimeoutSec());
-  }
-
-  /** This node's place in the group, as {@link Proposals} sees it. */
-  private final class Leadership implements Proposals.Leadership {
-    @Override
-    public boolean replicatesHere() {
-      return member.mode == LocalMember.Mode.MEMBER && (!cluster.enabled() || member.isLeader());
-    }
-
-    @Override
-    public boolean leads() {
-      return member.isLeader();
-    }
-
-    @Override
-    public String leader() {
-      return member.currentLeader(System.nanoTime());
-    }
-
-    @Override
-    public boolean leaderLost() {
-      return member.leaderLost(System.nanoTime());
-    }
-
-    @Override
-    public boolean leaderExpected(long nowNanos) {
-      return !stopping && !member.leaderLost(nowNanos) && leaderKnownNanos != 0
-          && nowNanos - leaderKnownNanos < leaderWaitNanos();
-    }
-
-    @Override
-    public RaftNode raftNode() {
-      return member.raftNode;
-    }
-
-    @Override
-    public void failedInside(Throwable error) {
-      membership.recoverFromInternalFailure(error);
-    }
   }
 
   // ---- the cluster: presence, forming a group, keeping it whole --------------------------------
@@ -568,7 +522,7 @@ public final class RaftVerticle extends VerticleBase {
       lastLeader = leader;
     }
     NodeStatus previous = status;
-    if (leader != null) leaderKnownNanos = System.nanoTime();
+    if (leader != null) member.leaderKnownNanos = System.nanoTime();
     status = new NodeStatus(nodeId, role, term, leader, commit, state.index(), waiters.persistedIndex(), state.seq(),
         persistedSeq, member.endpoint, member.group, leaderChanges);
     if (!status.role().equals(previous.role()) || status.term() != previous.term()

@@ -67,4 +67,15 @@ class LocalMemberTest {
     member.mode = LocalMember.Mode.GATEWAY;
     assertThat(member.kind()).isEqualTo("gateway");
   }
+
+  @Test
+  void proposalsAreReplicatedOnAStandaloneMemberButNotOnAClusteredOneThatDoesNotLead() {
+    LocalMember solo = new LocalMember("solo", false, 2_000, presence);
+    assertThat(solo.replicatesProposals()).isFalse();
+    solo.mode = LocalMember.Mode.MEMBER;
+    assertThat(solo.replicatesProposals()).isTrue();
+
+    member.mode = LocalMember.Mode.MEMBER;
+    assertThat(member.replicatesProposals()).isFalse();
+  }
 }
